@@ -1,0 +1,38 @@
+# The course's commands. `make lab` and `make test` set everything up on first use.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+ASSIGNMENTS := $(notdir $(wildcard solutions/*))
+
+.PHONY: setup lab test exercises bench clean
+
+## Open the course in JupyterLab (127.0.0.1 only).
+lab: setup
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 notebooks/00-start-here.ipynb
+
+## Run every test: helpers, notebooks, grading, hygiene.
+test: setup
+	$(BIN)/pytest
+
+## Regenerate the student versions in exercises/ from solutions/.
+exercises: setup
+	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment "$$a" --force --no-db --log-level=WARN || exit 1; done
+
+## Print the speed table (notebook run times, widget update times).
+bench: setup
+	$(BIN)/python tests/bench.py
+
+setup: $(STAMP)
+
+# The pip section of environment.yml is the single list of versions; postBuild is the
+# same step Binder runs after installing it.
+$(STAMP): environment.yml pyproject.toml postBuild
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	sed -n 's/^ *- \([A-Za-z0-9_.-]*==[^ #]*\).*$$/\1/p' environment.yml > $(VENV)/requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet -r $(VENV)/requirements.txt
+	PATH="$(BIN):$$PATH" bash postBuild
+	touch $@
+
+clean:
+	rm -rf $(VENV) test-output .pytest_cache .mypy_cache .ruff_cache .hypothesis
