@@ -1,0 +1,95 @@
+"""The installed environment is exactly the one environment.yml pins, set up as postBuild says."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+
+from paths import ROOT
+
+# pip's own tooling is not part of the lock; the course's package is installed from the repo.
+NOT_LOCKED = {"pip", "setuptools", "wheel", "system-design-hands-on"}
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _environment_pins() -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        match = re.fullmatch(r"\s*-\s*([A-Za-z0-9_.\-]+)==(\S+)\s*(#.*)?", line)
+        if match:
+            pins[_normalise(match.group(1))] = match.group(2)
+    return pins
+
+
+def test_environment_pins_python_311_and_only_python_and_pip_from_conda() -> None:
+    dependencies = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
+    conda_part = [entry for entry in dependencies if isinstance(entry, str)]
+    pip_part = [entry for entry in dependencies if isinstance(entry, dict)]
+    assert conda_part == ["python=3.11", "pip"]
+    assert len(pip_part) == 1
+    assert len(pip_part[0]["pip"]) == len(_environment_pins()), "every pip entry is an exact pin"
+    assert sys.version_info[:2] == (3, 11), "the course is pinned to Python 3.11"
+
+
+def test_installed_packages_match_environment_yml_exactly() -> None:
+    pins = _environment_pins()
+    installed = {
+        _normalise(dist.metadata["Name"]): dist.version
+        for dist in metadata.distributions()
+        if _normalise(dist.metadata["Name"]) not in NOT_LOCKED
+    }
+    missing = {name: version for name, version in pins.items() if name not in installed}
+    unpinned = {name: version for name, version in installed.items() if name not in pins}
+    different = {
+        name: f"pinned {pins[name]}, installed {version}"
+        for name, version in installed.items()
+        if name in pins and pins[name] != version
+    }
+    assert not missing, f"pinned in environment.yml but not installed: {missing}"
+    assert not unpinned, f"installed but not pinned in environment.yml: {unpinned}"
+    assert not different, f"versions differ from environment.yml: {different}"
+
+
+def test_package_dependencies_are_pinned() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = _environment_pins()
+    for requirement in project["dependencies"]:
+        name = _normalise(re.split(r"[<>=!~ ;\[]", requirement, maxsplit=1)[0])
+        assert name in pins, f"{requirement!r} from pyproject.toml is not pinned in environment.yml"
+
+
+def test_helpers_package_is_installed_from_this_checkout() -> None:
+    import helpers
+
+    assert Path(helpers.__file__).resolve().parent == ROOT / "helpers"
+    assert (ROOT / "helpers" / "py.typed").exists()
+
+
+def test_postbuild_stops_on_errors_and_installs_without_dependencies() -> None:
+    text = (ROOT / "postBuild").read_text()
+    assert "set -euo pipefail" in text.splitlines()[1:3]
+    assert "pip install --no-deps" in text
+
+
+def test_learner_lab_settings_are_applied() -> None:
+    page_config = Path(sys.prefix) / "etc" / "jupyter" / "labconfig" / "page_config.json"
+    disabled = json.loads(page_config.read_text()).get("disabledExtensions", {})
+    assert disabled.get("@jupyterlab/apputils-extension:announcements") is True
+    overrides = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    notification = json.loads(overrides.read_text())["@jupyterlab/apputils-extension:notification"]
+    assert notification == {"checkForUpdates": False, "fetchNews": "false"}
+
+
+def test_gitignore_keeps_grading_state_and_environments_out() -> None:
+    ignored = set((ROOT / ".gitignore").read_text().split())
+    for entry in ("gradebook.db", "submitted/", "autograded/", "feedback/", ".venv/", ".ipynb_checkpoints/"):
+        assert entry in ignored, f".gitignore lacks {entry}"

@@ -1,0 +1,122 @@
+"""Exercises grade honestly: solutions pass, untouched exercises fail, exercises/ is in sync.
+
+Uses nbgrader's Python API (``Validator``), never the exit code of ``nbgrader validate``,
+which is 0 even when tests fail.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.validator import Validator
+from traitlets.config import Config
+
+from paths import ASSIGNMENTS, EXERCISES, ROOT, SOLUTIONS, course_id
+
+NBGRADER = [str(Path(sys.executable).parent / "nbgrader")]
+
+
+def _validator(invert: bool = False) -> Validator:
+    config = Config()
+    config.Execute.timeout = 20
+    return Validator(config=config, invert=invert)
+
+
+def _grade_cells(path: Path) -> list[nbformat.NotebookNode]:
+    notebook = nbformat.read(path, as_version=4)
+    return [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")]
+
+
+def test_every_assignment_has_a_release() -> None:
+    for assignment in ASSIGNMENTS:
+        sources = sorted(p.name for p in (ROOT / "solutions" / assignment).glob("*.ipynb"))
+        released = sorted(p.name for p in (ROOT / "exercises" / assignment).glob("*.ipynb"))
+        assert sources, f"solutions/{assignment} holds no notebook"
+        assert released == sources, f"exercises/{assignment} is stale: run `make exercises`"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=course_id)
+def test_solution_passes_every_test(path: Path) -> None:
+    assert _validator().validate(str(path)) == {}
+
+
+def _first_lines(cells: list[dict[str, str]] | list[nbformat.NotebookNode]) -> set[str]:
+    return {cell["source"].splitlines()[0] for cell in cells}
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=course_id)
+def test_untouched_exercise_fails_every_test(path: Path) -> None:
+    result = _validator().validate(str(path))
+    assert "changed" not in result
+    graded, failed = _first_lines(_grade_cells(path)), _first_lines(result.get("failed", []))
+    assert graded, "an exercise has test cells"
+    assert failed == graded, f"tests that pass without an answer: {graded - failed}"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=course_id)
+def test_answers_imported_from_elsewhere_score_nothing(path: Path, tmp_path: Path) -> None:
+    """Each part's first test fails when the answers come from a module instead of the notebook."""
+    notebook = nbformat.read(path, as_version=4)
+    answers = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("solution")]
+    setup = "\n".join(
+        cell.source for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "setup"
+    )
+    (tmp_path / "answers.py").write_text(setup + "\n\n" + "\n\n".join(cell.source for cell in answers))
+    for cell in answers:
+        cell.source = "from answers import *  # noqa: F403"
+    copy = tmp_path / path.name
+    nbformat.write(notebook, copy)
+    failed = _first_lines(_validator().validate(str(copy)).get("failed", []))
+    first_test_of_each_part: dict[str, str] = {}
+    for cell in _grade_cells(path):
+        part = cell.source.split(":", 1)[0]  # '"""Part A (2 points)'
+        first_test_of_each_part.setdefault(part.split(" (")[0], cell.source.splitlines()[0])
+    passing = set(first_test_of_each_part.values()) - failed
+    assert not passing, f"imported answers pass: {passing}"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=course_id)
+def test_exercise_is_substantial_and_has_hidden_tests(path: Path) -> None:
+    cells = _grade_cells(path)
+    points = sum(cell.metadata.nbgrader.get("points", 0) for cell in cells)
+    hidden = [cell for cell in cells if "### BEGIN HIDDEN TESTS" in cell.source]
+    parts = [
+        cell
+        for cell in nbformat.read(path, as_version=4).cells
+        if cell.cell_type == "markdown" and cell.source.startswith("## Part ")
+    ]
+    assert points >= 10, f"{points} points; an exercise is worth at least 10"
+    assert len(parts) >= 3, f"{len(parts)} parts; an exercise has at least 3"
+    assert len(hidden) * 2 >= len(cells), "most test cells should hold hidden tests"
+    for cell in cells:
+        first_line = cell.source.splitlines()[0]
+        assert first_line.startswith('"""'), f"{cell.metadata.nbgrader['grade_id']}: say what is checked"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_exercises_are_generated_from_solutions(assignment: str, tmp_path: Path) -> None:
+    subprocess.run(
+        [
+            *NBGRADER,
+            "generate_assignment",
+            assignment,
+            "--force",
+            "--no-db",
+            "--log-level=WARN",
+            f"--CourseDirectory.release_directory={tmp_path}",
+        ],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "JUPYTER_DATA_DIR": str(tmp_path / "data")},
+    )
+    fresh, committed = tmp_path / assignment, ROOT / "exercises" / assignment
+    comparison = filecmp.dircmp(fresh, committed)
+    assert comparison.left_only == comparison.right_only == [], "run `make exercises`"
+    _, mismatch, errors = filecmp.cmpfiles(fresh, committed, comparison.common_files, shallow=False)
+    assert mismatch + errors == [], f"stale files {mismatch + errors}: run `make exercises`"
