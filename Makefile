@@ -7,9 +7,12 @@ ASSIGNMENTS := $(notdir $(wildcard solutions/*))
 
 .PHONY: setup lab test exercises bench clean
 
+# Jupyter refuses to run as root unless told to (containers and CI machines often are root).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 ## Open the course in JupyterLab (127.0.0.1 only).
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 notebooks/00-start-here.ipynb
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT) notebooks/00-start-here.ipynb
 
 ## Run every test: helpers, notebooks, grading, hygiene.
 test: setup
