@@ -13,12 +13,17 @@ under 100 ms, constant parts of the figure are drawn once (see ``_PanelFigure``)
 Sections:
     * shared: quiz, figure rendering
     * lesson 08: consistent hashing (RingExplorer, explore_ring)
+    * lesson 01: interprocess communication (IpcExplorer, explore_ipc)
+    * lesson 02: RPC (RpcExplorer, explore_rpc)
+    * lesson 03: REST (RetryExplorer, explore_retries; HypermediaBrowser, browse_orders)
 """
 
 from __future__ import annotations
 
+import json
 import re
 import struct
+import weakref
 import zlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -43,9 +48,48 @@ from helpers.hashing import (
     load_per_node,
     remapped_fraction,
 )
-from helpers.plots import plot_loads, plot_moved, plot_ring
+from helpers.ipc import CallGraph, Simulation, percentile_ms, simulate
+from helpers.plots import (
+    plot_call_latency,
+    plot_chatty_vs_batched,
+    plot_created,
+    plot_duplicates,
+    plot_fan_out_risk,
+    plot_latency_ccdf,
+    plot_loads,
+    plot_moved,
+    plot_ring,
+    plot_wire_sizes,
+)
+from helpers.rest import (
+    STRATEGIES,
+    Link,
+    OrderApi,
+    Response,
+    RetryOutcome,
+    expected_duplicates,
+    follow,
+    link,
+    links,
+    simulate_retries,
+)
+from helpers.rpc import ENCODINGS, batched_ms, chatty_ms, encoded_sizes, latency_model_us
 
-__all__ = ["Quiz", "RingExplorer", "explore_ring", "png_bytes", "quiz"]
+__all__ = [
+    "HypermediaBrowser",
+    "IpcExplorer",
+    "Quiz",
+    "RetryExplorer",
+    "RingExplorer",
+    "RpcExplorer",
+    "browse_orders",
+    "explore_ipc",
+    "explore_retries",
+    "explore_ring",
+    "explore_rpc",
+    "png_bytes",
+    "quiz",
+]
 
 
 # --- shared: quiz ---------------------------------------------------------------------------
@@ -511,3 +555,674 @@ def explore_ring() -> RingExplorer:
         8
     """
     return RingExplorer()
+
+
+# --- lesson 01: interprocess communication --------------------------------------------------
+
+HOP_RANGE = (1, 10)
+"""Smallest and largest number of services in the chain the IPC explorer offers."""
+
+HOP_LATENCY_CHOICES_MS = (1, 2, 5, 10, 20, 50, 100)
+"""Mean latency of one call, in ms, that the IPC explorer offers."""
+
+AVAILABILITY_CHOICES = (0.9, 0.99, 0.995, 0.999, 0.9999)
+"""Availability of each service that the IPC explorer offers."""
+
+FAN_OUT_CHOICES = (0, 1, 2, 5, 10, 20, 50, 100)
+"""Numbers of backends the last service calls in parallel."""
+
+SLOW_PROBABILITY_CHOICES = (0.0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1)
+"""Probability that one call is slow (10 times its usual latency)."""
+
+SIMULATED_REQUESTS = 10_000
+"""Requests simulated per setting: enough to see a 0.1% tail."""
+
+SIMULATION_SEED = 42
+"""Seed of every simulation: the same setting always gives the same picture."""
+
+_IPC_CAPTION = (
+    "<span style='color:#555;font-size:90%'>"
+    f"Each setting simulates {SIMULATED_REQUESTS:,} requests. A request passes through the chain's services one "
+    "after the other, then the last one calls the backends in parallel; every service is up with the chosen "
+    "availability and every call is slow (10&times;) with probability p. <b>Left:</b> the share of requests not "
+    "finished x ms after they were sent. <i>sync</i>: the caller waits for the whole chain, and a request that "
+    "met a down part never finishes, so the curve levels off at the failure rate. <i>async ack</i>: the caller "
+    "waits only for the broker to accept its event. <i>async done</i>: the same work, done by consumers; a part "
+    "that was down delays it by a 1 s redelivery instead of failing it. <b>Right:</b> the chance that a request "
+    "waiting on N calls meets a slow one or a down one, against N; the dots are the simulation at the current N "
+    "(hops + backends).</span>"
+)
+
+
+def _percent_label(value: float) -> str:
+    return f"{value * 100:g}%"
+
+
+def _ms_text(ms: float) -> str:
+    if ms == float("inf"):
+        return "never"
+    return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.0f} ms" if ms >= 10 else f"{ms:.1f} ms"
+
+
+@lru_cache(maxsize=64)
+def _simulation(graph: CallGraph) -> Simulation:
+    # A fresh generator with one seed per setting: moving a slider and back redraws the
+    # same picture, and neighbouring settings share their random draws, so curves move
+    # smoothly instead of jittering.
+    return simulate(graph, np.random.default_rng(SIMULATION_SEED), requests=SIMULATED_REQUESTS)
+
+
+class IpcExplorer(widgets.VBox):
+    """Explorer for lesson 01: latency and availability of a synchronous chain against events.
+
+    Five sliders set a request's call graph (services in the chain, latency per call,
+    availability per service, backends in the fan-out, share of slow calls). The figure
+    shows (a) the share of requests not finished by each time, for the synchronous
+    caller, the asynchronous caller (the broker's ack) and the asynchronous work, and
+    (b) the chance of meeting a slow or a down call against the number of calls waited
+    on, with the simulated values at the current setting. A status line gives the numbers.
+
+    Attributes:
+        sliders: the sliders by name, "hops", "hop_latency_ms", "availability", "fan_out"
+            and "slow_probability".
+        image: the Image widget holding the PNG of the figure.
+        status: the HTML widget under the figure.
+
+    Examples:
+        >>> explorer = IpcExplorer()
+        >>> explorer.image.value[:4] == b"\\x89PNG"
+        True
+        >>> explorer.sliders["fan_out"].value = 100
+        >>> "103 calls" in explorer.status.value
+        True
+    """
+
+    def __init__(
+        self,
+        hops: int = 3,
+        hop_latency_ms: int = 10,
+        availability: float = 0.999,
+        fan_out: int = 10,
+        slow_probability: float = 0.01,
+    ) -> None:
+        low, high = HOP_RANGE
+        if isinstance(hops, bool) or not isinstance(hops, int) or not low <= hops <= high:
+            raise ValueError(f"hops must be an int from {low} to {high}, got {hops!r}")
+        _check_choice("hop_latency_ms", hop_latency_ms, HOP_LATENCY_CHOICES_MS)
+        _check_choice("availability", availability, AVAILABILITY_CHOICES)  # type: ignore[arg-type]
+        _check_choice("fan_out", fan_out, FAN_OUT_CHOICES)
+        _check_choice("slow_probability", slow_probability, SLOW_PROBABILITY_CHOICES)  # type: ignore[arg-type]
+
+        style = {"description_width": "initial"}
+        self.sliders: dict[str, Any] = {
+            "hops": widgets.IntSlider(value=hops, min=low, max=high, description="services in the chain", style=style),
+            "hop_latency_ms": widgets.SelectionSlider(
+                options=[(f"{ms} ms", ms) for ms in HOP_LATENCY_CHOICES_MS], value=hop_latency_ms,
+                description="latency per call", style=style,
+            ),
+            "availability": widgets.SelectionSlider(
+                options=[(_percent_label(a), a) for a in AVAILABILITY_CHOICES],
+                value=availability, description="availability per service", style=style,
+            ),
+            "fan_out": widgets.SelectionSlider(
+                options=[(str(n), n) for n in FAN_OUT_CHOICES], value=fan_out,
+                description="backends (fan-out)", style=style,
+            ),
+            "slow_probability": widgets.SelectionSlider(
+                options=[(_percent_label(p), p) for p in SLOW_PROBABILITY_CHOICES], value=slow_probability,
+                description="slow calls (p)", style=style,
+            ),
+        }
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+        self.status = widgets.HTML("")
+
+        self._panels = _PanelFigure(
+            figsize=(11.0, 4.0), dpi=80, rects=[(0.07, 0.27, 0.40, 0.64), (0.57, 0.27, 0.40, 0.64)],
+        )
+        self._tail_ax, self._risk_ax = self._panels.axes
+        # Both plot functions draw fixed axes, titles and legends (below the axes, where no
+        # curve goes), so only the curves and dots are redrawn on a move.
+        for ax in self._panels.axes:
+            self._panels.keep_constant(ax, "title", "xaxis", "yaxis", "legend")
+
+        super().__init__(
+            [
+                widgets.HBox([self.sliders["hops"], self.sliders["hop_latency_ms"], self.sliders["availability"]]),
+                widgets.HBox([self.sliders["fan_out"], self.sliders["slow_probability"]]),
+                self.image,
+                self.status,
+                widgets.HTML(_IPC_CAPTION),
+            ]
+        )
+        for slider in self.sliders.values():
+            slider.observe(self._on_setting, names="value")
+        self.update()
+
+    @property
+    def widget(self) -> IpcExplorer:
+        """The widget to display: the explorer itself."""
+        return self
+
+    @property
+    def graph(self) -> CallGraph:
+        """The call graph the sliders describe."""
+        return CallGraph(
+            hops=int(self.sliders["hops"].value),
+            hop_latency_ms=float(self.sliders["hop_latency_ms"].value),
+            availability=float(self.sliders["availability"].value),
+            fan_out=int(self.sliders["fan_out"].value),
+            slow_probability=float(self.sliders["slow_probability"].value),
+        )
+
+    def _on_setting(self, change: dict[str, Any]) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Simulate the current setting (or take it from the cache) and redraw the figure."""
+        graph = self.graph
+        result = _simulation(graph)
+        for ax in self._panels.axes:
+            _wipe(ax)
+        plot_latency_ccdf(
+            {"sync (answer)": result.sync_ms, "async (broker ack)": result.ack_ms, "async (work done)": result.done_ms},
+            ax=self._tail_ax,
+        )
+        slow, down = float(result.slow.mean()), float(result.down.mean())
+        plot_fan_out_risk(
+            graph.slow_probability, graph.availability, graph.calls, measured={"slow": slow, "down": down},
+            ax=self._risk_ax,
+        )
+        self.image.value = self._panels.png()
+        self.status.value = (
+            f"<b>Synchronous</b> ({graph.calls} calls: {graph.hops} in the chain + {graph.fan_out} backends): "
+            f"median {_ms_text(percentile_ms(result.sync_ms, 50))}, p99 {_ms_text(percentile_ms(result.sync_ms, 99))}; "
+            f"answered <b>{result.sync_availability:.2%}</b> (A<sup>N</sup> = {graph.sync_availability:.2%}); "
+            f"{slow:.1%} met a slow call (1 &minus; (1 &minus; p)<sup>N</sup> = {graph.sync_slow_probability:.1%}).<br>"
+            f"<b>Asynchronous</b>: the caller waits for the broker only: median "
+            f"{_ms_text(percentile_ms(result.ack_ms, 50))}, p99 {_ms_text(percentile_ms(result.ack_ms, 99))}; "
+            f"accepted <b>{result.async_availability:.2%}</b>. The work itself finishes later: median "
+            f"{_ms_text(percentile_ms(result.done_ms, 50))}, p99 {_ms_text(percentile_ms(result.done_ms, 99))}."
+        )
+
+
+def explore_ipc() -> IpcExplorer:
+    """IPC explorer for lesson 01 at its default settings: a notebook cell's one line.
+
+    Examples:
+        >>> explore_ipc().sliders["hops"].value
+        3
+    """
+    return IpcExplorer()
+
+
+# --- lesson 02: RPC -------------------------------------------------------------------------
+
+ITEM_CHOICES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+"""Line items per order that the RPC explorer offers (the message's size)."""
+
+RTT_CHOICES_MS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 150)
+"""Network round trips, in ms, that the RPC explorer offers: 0.5 ms is a data centre, 150 ms a continent."""
+
+CALL_COUNT_CHOICES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+"""Numbers of calls a task makes that the RPC explorer offers."""
+
+LOCAL_CALL_US = 0.12
+"""Default calibration: a plain Python function call, in µs (a measurement in TOOLCHAIN.md)."""
+
+LOOPBACK_CALL_US = 600.0
+"""Default calibration: a gRPC call over loopback, in µs (median of a measurement in TOOLCHAIN.md)."""
+
+LATENCY_SAMPLES = 10_000
+"""Modelled calls per latency curve."""
+
+_RPC_CAPTION = (
+    "<span style='color:#555;font-size:90%'>"
+    "<b>Left:</b> bytes of the same order in JSON, protobuf and XML-RPC, measured with the real encoders; "
+    "the dots are the current order. <b>Middle:</b> the share of calls finished within x for a local function "
+    "call, a remote call over loopback (both calibrated by the measurements you pass in, with a lognormal "
+    "spread), and the same remote call across a network with the chosen round trip. <b>Right:</b> the time a "
+    "task needs for N calls made one after the other, each paying a round trip r (here the chosen network "
+    "round trip plus the loopback call's own cost), against one batched call that pays r once; the dots "
+    "are the chosen r.</span>"
+)
+
+
+_RPC_DATA_GIDS = frozenset({"wire-size", "current-size", "call-latency", "chatty", "batched", "current-rtt"})
+"""What the RPC explorer's plot functions draw as data (everything else is drawn once)."""
+
+
+@lru_cache(maxsize=4)
+def _wire_size_table() -> dict[str, list[int]]:
+    table = [encoded_sizes(items) for items in ITEM_CHOICES]
+    return {name: [row[name] for row in table] for name in ENCODINGS}
+
+
+@lru_cache(maxsize=64)
+def _latency_samples(median_us: float, rtt_ms: float) -> NDArray[np.float64]:
+    # One seed for every setting: the curves move smoothly as the round trip changes.
+    samples = latency_model_us(median_us, np.random.default_rng(SIMULATION_SEED), LATENCY_SAMPLES, rtt_ms=rtt_ms)
+    samples.flags.writeable = False
+    return samples
+
+
+def _us_text(us: float) -> str:
+    if us >= 1000:
+        return _ms_text(us / 1000)
+    return f"{us * 1000:.0f} ns" if us < 1 else f"{us:.0f} µs"
+
+
+class RpcExplorer(widgets.VBox):
+    """Explorer for lesson 02: what a remote call costs in bytes, in time, and when a task makes many.
+
+    Three sliders: line items in the order (message size), the network round trip, and
+    the number of calls a task makes. The figure shows (a) bytes on the wire for JSON,
+    protobuf and XML-RPC against the message size, (b) the spread of call times for a
+    local call, a loopback remote call and a remote call across the network, and (c) N
+    calls one by one against one batched call, against the round trip.
+
+    ``local_us`` and ``loopback_us`` calibrate the latency model: pass the medians the
+    lesson measured (the defaults are an earlier measurement).
+
+    Attributes:
+        sliders: the sliders by name, "items", "rtt_ms" and "calls".
+        image: the Image widget holding the PNG of the figure.
+        status: the HTML widget under the figure.
+
+    Examples:
+        >>> explorer = RpcExplorer()
+        >>> explorer.image.value[:4] == b"\\x89PNG"
+        True
+        >>> explorer.sliders["calls"].value = 100
+        >>> "100 calls one by one" in explorer.status.value
+        True
+    """
+
+    def __init__(
+        self,
+        items: int = 10,
+        rtt_ms: float = 0.5,
+        calls: int = 10,
+        local_us: float = LOCAL_CALL_US,
+        loopback_us: float = LOOPBACK_CALL_US,
+    ) -> None:
+        _check_choice("items", items, ITEM_CHOICES)
+        _check_choice("rtt_ms", rtt_ms, RTT_CHOICES_MS)  # type: ignore[arg-type]
+        _check_choice("calls", calls, CALL_COUNT_CHOICES)
+        for name, value in (("local_us", local_us), ("loopback_us", loopback_us)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e6:
+                raise ValueError(f"{name} must be a measured time in µs, above 0 and below 1 s, got {value!r}")
+        # Rounded, so that calibrations a hair apart share the cache.
+        self.local_us = float(f"{float(local_us):.3g}")
+        self.loopback_us = float(f"{float(loopback_us):.3g}")
+
+        style = {"description_width": "initial"}
+        self.sliders: dict[str, Any] = {
+            "items": widgets.SelectionSlider(
+                options=[(f"{n:,}", n) for n in ITEM_CHOICES], value=items, description="line items", style=style,
+            ),
+            "rtt_ms": widgets.SelectionSlider(
+                options=[(f"{ms:g} ms", ms) for ms in RTT_CHOICES_MS], value=rtt_ms,
+                description="network round trip", style=style,
+            ),
+            "calls": widgets.SelectionSlider(
+                options=[(f"{n:,}", n) for n in CALL_COUNT_CHOICES], value=calls,
+                description="calls per task (N)", style=style,
+            ),
+        }
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+        self.status = widgets.HTML("")
+
+        self._panels = _PanelFigure(
+            figsize=(12.0, 4.0), dpi=80,
+            rects=[(0.06, 0.27, 0.26, 0.64), (0.39, 0.27, 0.26, 0.64), (0.72, 0.27, 0.26, 0.64)],
+        )
+        self._size_ax, self._latency_ax, self._batch_ax = self._panels.axes
+        self._decorated = False
+        # All three plot functions draw fixed axes, titles and legends (below the axes).
+        for ax in self._panels.axes:
+            self._panels.keep_constant(ax, "title", "xaxis", "yaxis", "legend")
+
+        super().__init__(
+            [
+                widgets.HBox([self.sliders["items"], self.sliders["rtt_ms"], self.sliders["calls"]]),
+                self.image,
+                self.status,
+                widgets.HTML(_RPC_CAPTION),
+            ]
+        )
+        for slider in self.sliders.values():
+            slider.observe(self._on_setting, names="value")
+        self.update()
+
+    @property
+    def widget(self) -> RpcExplorer:
+        """The widget to display: the explorer itself."""
+        return self
+
+    def _on_setting(self, change: dict[str, Any]) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Look up the sizes and latencies for the current sliders (cached) and redraw the figure."""
+        items = int(self.sliders["items"].value)
+        rtt_ms = float(self.sliders["rtt_ms"].value)
+        calls = int(self.sliders["calls"].value)
+        sizes = _wire_size_table()
+        latencies = {
+            "local call": _latency_samples(self.local_us, 0.0),
+            "remote, loopback": _latency_samples(self.loopback_us, 0.0),
+            "remote, network": _latency_samples(self.loopback_us, rtt_ms),
+        }
+        round_trip_ms = rtt_ms + self.loopback_us / 1000
+        one_by_one, batched = chatty_ms(calls, round_trip_ms), batched_ms(calls, round_trip_ms)
+
+        # The axes, ticks, labels and legends never change: decorate them on the first frame
+        # only, and afterwards replace just the data lines (a legend alone costs ~7 ms to build).
+        frame = not self._decorated
+        for ax in self._panels.axes:
+            for line in [line for line in ax.lines if line.get_gid() in _RPC_DATA_GIDS]:
+                line.remove()
+        plot_wire_sizes(ITEM_CHOICES, sizes, current=items, ax=self._size_ax, frame=frame)
+        plot_call_latency(latencies, ax=self._latency_ax, frame=frame)
+        plot_chatty_vs_batched(calls, rtt_ms=round_trip_ms, ax=self._batch_ax, frame=frame)
+        self._decorated = True
+        self.image.value = self._panels.png()
+
+        at = ITEM_CHOICES.index(items)
+        size = {name: sizes[name][at] for name in ENCODINGS}
+        medians = {name: float(np.median(values)) for name, values in latencies.items()}
+        self.status.value = (
+            f"<b>{items:,} line items</b>: JSON {size['JSON']:,} B, protobuf <b>{size['protobuf']:,} B</b>, "
+            f"XML-RPC {size['XML-RPC']:,} B (XML-RPC is {size['XML-RPC'] / size['protobuf']:.1f}&times; protobuf).<br>"
+            f"<b>Median call</b>: local {_us_text(medians['local call'])}, remote over loopback "
+            f"{_us_text(medians['remote, loopback'])} "
+            f"({medians['remote, loopback'] / medians['local call']:,.0f}&times;), remote across a "
+            f"{rtt_ms:g} ms round trip {_us_text(medians['remote, network'])} "
+            f"({medians['remote, network'] / medians['local call']:,.0f}&times;).<br>"
+            f"<b>{calls:,} calls one by one</b>: N&middot;r = {_ms_text(one_by_one)}; "
+            f"<b>one batched call</b>: r = {_ms_text(batched)} (r = {round_trip_ms:g} ms)."
+        )
+
+
+def explore_rpc(local_us: float = LOCAL_CALL_US, loopback_us: float = LOOPBACK_CALL_US) -> RpcExplorer:
+    """RPC explorer for lesson 02, calibrated by measured medians: a notebook cell's one line.
+
+    Examples:
+        >>> explore_rpc(local_us=0.1, loopback_us=400.0).loopback_us
+        400.0
+    """
+    return RpcExplorer(local_us=local_us, loopback_us=loopback_us)
+
+
+# --- lesson 03: REST ------------------------------------------------------------------------
+
+LOSS_RATE_CHOICES = (0.0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+"""Shares of responses lost that the retry explorer offers."""
+
+RETRY_RANGE = (1, 5)
+"""Fewest and most retries after a lost response that the retry explorer offers."""
+
+ORDER_COUNT_CHOICES = (100, 1_000, 10_000, 100_000)
+"""Numbers of orders a client places in the retry explorer."""
+
+_LOSS_GRID = np.round(np.linspace(0.0, 0.5, 51), 2)  # every choice above is on this grid
+
+_RETRY_CAPTION = (
+    "<span style='color:#555;font-size:90%'>"
+    "A client places N orders. The server does each request's work, then loses the response with probability q; "
+    "after a lost response the client tries again, up to R more times. <b>POST</b> to the collection creates a new "
+    "order on every attempt; <b>PUT</b> to a URI the client chose writes the same order again; <b>POST with an "
+    "Idempotency-Key</b> is recognised by its key and answered with the first reply. <b>Left:</b> duplicate orders "
+    "per order against q, simulated (solid) with the dotted line q (q&middot;N duplicates: exact for one retry) and "
+    "the dashed exact expectation for POST, q + q&sup2; + &hellip; + q<sup>R</sup>; dots at the current q. "
+    "<b>Right:</b> orders created at the current q, per order intended; labels give the counts.</span>"
+)
+
+
+@lru_cache(maxsize=32)
+def _retry_outcome(requests: int, retries: int) -> RetryOutcome:
+    # One seed per setting, shared by every loss rate: the curves are smooth, and moving the
+    # loss-rate slider only moves the dots.
+    return simulate_retries(_LOSS_GRID, requests, retries, np.random.default_rng(SIMULATION_SEED))
+
+
+class RetryExplorer(widgets.VBox):
+    """Explorer for lesson 03: duplicate orders created when lost responses are retried.
+
+    Three sliders: the share of responses lost (q), the retries allowed after a lost
+    response (R) and the orders placed (N). The figure shows (a) duplicates per order
+    against q for POST, PUT and POST with an Idempotency-Key, with the q·N line and the
+    exact expectation for POST, and (b) the orders created at the current q.
+
+    Attributes:
+        sliders: the sliders by name, "loss_rate", "retries" and "requests".
+        image: the Image widget holding the PNG of the figure.
+        status: the HTML widget under the figure.
+
+    Examples:
+        >>> explorer = RetryExplorer()
+        >>> explorer.image.value[:4] == b"\\x89PNG"
+        True
+        >>> explorer.sliders["loss_rate"].value = 0.0
+        >>> "POST created <b>1,000</b>" in explorer.status.value
+        True
+    """
+
+    def __init__(self, loss_rate: float = 0.1, retries: int = 1, requests: int = 1_000) -> None:
+        _check_choice("loss_rate", loss_rate, LOSS_RATE_CHOICES)  # type: ignore[arg-type]
+        low, high = RETRY_RANGE
+        if isinstance(retries, bool) or not isinstance(retries, int) or not low <= retries <= high:
+            raise ValueError(f"retries must be an int from {low} to {high}, got {retries!r}")
+        _check_choice("requests", requests, ORDER_COUNT_CHOICES)
+        style = {"description_width": "initial"}
+        self.sliders: dict[str, Any] = {
+            "loss_rate": widgets.SelectionSlider(
+                options=[(_percent_label(q), q) for q in LOSS_RATE_CHOICES], value=loss_rate,
+                description="responses lost (q)", style=style,
+            ),
+            "retries": widgets.IntSlider(value=retries, min=low, max=high, description="retries (R)", style=style),
+            "requests": widgets.SelectionSlider(
+                options=[(f"{n:,}", n) for n in ORDER_COUNT_CHOICES], value=requests,
+                description="orders placed (N)", style=style,
+            ),
+        }
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+        self.status = widgets.HTML("")
+        self._panels = _PanelFigure(
+            figsize=(11.0, 4.0), dpi=80, rects=[(0.07, 0.30, 0.50, 0.61), (0.67, 0.20, 0.31, 0.71)],
+        )
+        self._curves_ax, self._bars_ax = self._panels.axes
+        # Both plot functions draw fixed axes, titles and legends, and the q line and the
+        # "one per request" line never change: only curves, dots, bars and labels are redrawn.
+        self._panels.keep_constant(self._curves_ax, "title", "xaxis", "yaxis", "legend", gids={"q-line"})
+        self._panels.keep_constant(self._bars_ax, "title", "xaxis", "yaxis", gids={"one-per-request"})
+        super().__init__(
+            [
+                widgets.HBox([self.sliders["loss_rate"], self.sliders["retries"], self.sliders["requests"]]),
+                self.image,
+                self.status,
+                widgets.HTML(_RETRY_CAPTION),
+            ]
+        )
+        for slider in self.sliders.values():
+            slider.observe(self._on_setting, names="value")
+        self.update()
+
+    @property
+    def widget(self) -> RetryExplorer:
+        """The widget to display: the explorer itself."""
+        return self
+
+    def _on_setting(self, change: dict[str, Any]) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Simulate the current setting (or take it from the cache) and redraw the figure."""
+        q = float(self.sliders["loss_rate"].value)
+        retries = int(self.sliders["retries"].value)
+        requests = int(self.sliders["requests"].value)
+        outcome = _retry_outcome(requests, retries)
+        at = int(np.argmin(np.abs(_LOSS_GRID - q)))
+        for ax in self._panels.axes:
+            _wipe(ax)
+        plot_duplicates(
+            _LOSS_GRID, {name: outcome.duplicates(name) for name in STRATEGIES}, requests, retries,
+            loss_rate=q, ax=self._curves_ax,
+        )
+        created = {name: int(outcome.created[name][at]) for name in STRATEGIES}
+        plot_created(created, requests, ax=self._bars_ax)
+        self.image.value = self._panels.png()
+        expected = expected_duplicates(q, requests, retries)
+        gave_up = int(outcome.gave_up[at])
+        plural = "retry" if retries == 1 else "retries"
+        self.status.value = (
+            f"q = {_percent_label(q)}, R = {retries} {plural}, N = {requests:,}: "
+            f"POST created <b>{created['POST']:,}</b> orders ({created['POST'] - requests:,} duplicates; "
+            f"expected {expected:,.1f}, q&middot;N = {q * requests:,.1f}); "
+            f"PUT <b>{created['PUT']:,}</b>; POST + Idempotency-Key <b>{created['POST + Idempotency-Key']:,}</b>. "
+            f"{gave_up:,} requests lost every response and were given up, although the server did their work."
+        )
+
+
+def explore_retries() -> RetryExplorer:
+    """Retry explorer for lesson 03 at its default settings: a notebook cell's one line.
+
+    Examples:
+        >>> explore_retries().sliders["retries"].value
+        1
+    """
+    return RetryExplorer()
+
+
+_NEW_ORDER = {"item": "book", "quantity": 1}
+
+
+class HypermediaBrowser(widgets.VBox):
+    """A hypermedia client for lesson 03: the current representation, and one button per link it offers.
+
+    It starts at the entry point of an ``OrderApi`` and knows nothing else: every button
+    follows a link of the representation on show, with a real HTTP request. "create"
+    posts a new order (one book); "edit" puts the order back with one more item, sending
+    ``If-Match``. A 204 has no body and so no links: the "entry point" button (the one
+    address a client keeps) starts again.
+
+    Without an ``api`` the browser starts its own and stops it in ``close()``; a finalizer
+    stops it too when the browser is garbage-collected or Python exits, so no server
+    outlives its browser.
+
+    Attributes:
+        api: the OrderApi it talks to.
+        buttons: one button per link of the representation on show, by rel.
+        home: the "entry point" button.
+        view: HTML with the last request, its status and the representation.
+        representation: the last JSON body received.
+        history: "METHOD URL -> STATUS" for each request made.
+
+    Examples:
+        >>> browser = HypermediaBrowser()
+        >>> sorted(browser.buttons)
+        ['create', 'orders']
+        >>> browser.buttons["create"].click()
+        >>> sorted(browser.buttons), browser.history[-1].endswith("201 Created")
+        (['cancel', 'edit', 'pay', 'self'], True)
+        >>> browser.close(); browser.api.running
+        False
+    """
+
+    def __init__(self, api: OrderApi | None = None) -> None:
+        self.api = OrderApi().start() if api is None else api
+        if not self.api.running:
+            raise ValueError(f"api must be running (start it or use it in a with block), got {self.api!r}")
+        self._stop_api = weakref.finalize(self, self.api.stop) if api is None else None
+        self.buttons: dict[str, Any] = {}
+        self.home = widgets.Button(description="⌂ entry point", tooltip=self.api.url)
+        self.home.on_click(lambda button: self.go(Link("entry", self.api.url, "GET")))
+        self.view = widgets.HTML("")
+        self.representation: dict[str, Any] = {}
+        self.history: list[str] = []
+        self._etag: str | None = None
+        self._links_box = widgets.HBox([])
+        super().__init__([self.view, widgets.HBox([self.home, self._links_box])])
+        self.go(Link("entry", self.api.url, "GET"))
+
+    def follow(self, rel: str) -> Response:
+        """Follow the link ``rel`` of the representation on show; the response."""
+        return self.go(link(self.representation, rel))
+
+    def go(self, target: Link) -> Response:
+        """Make the request ``target`` describes, show the response and offer its links."""
+        body: dict[str, Any] | None = None
+        headers: dict[str, str] = {}
+        if target.method == "POST" and target.rel == "create":
+            body = dict(_NEW_ORDER)
+        elif target.method == "PUT":
+            body = {"item": self.representation["item"], "quantity": self.representation["quantity"] + 1}
+        if target.method != "GET" and self._etag is not None:
+            headers["If-Match"] = self._etag
+        response = follow(target, body, headers)
+        self.history.append(f"{target.method} {target.href} -> {response.status} {response.reason}")
+        if response.status < 400:
+            self.representation = response.json()
+            self._etag = response.headers.get("etag")
+            self._show_links()
+        self._show(target, response)
+        return response
+
+    def _show_links(self) -> None:
+        for button in self.buttons.values():
+            button.close()
+        self.buttons = {}
+        for rel, target in links(self.representation).items():
+            if target.templated:
+                continue  # a template needs a value the browser does not have
+            button = widgets.Button(description=f"{rel} ({target.method})", tooltip=f"{target.method} {target.href}")
+            button.on_click(lambda clicked, chosen=target: self.go(chosen))
+            self.buttons[rel] = button
+        self._links_box.children = tuple(self.buttons.values())
+
+    def _show(self, target: Link, response: Response) -> None:
+        colour = "#1a7f37" if response.status < 400 else "#b3261e"
+        shown = response.json() if response.body else {}
+        text = json.dumps(shown, indent=2) if shown else "(no body)"
+        headers = ", ".join(f"{name}: {response.headers[name]}" for name in ("etag", "location", "cache-control")
+                            if name in response.headers)
+        self.view.value = (
+            f"<div style='font-family:monospace;font-size:90%'><b>{escape(target.method)}</b> "
+            f"{escape(target.href)} &rarr; <b style='color:{colour}'>{response.status} {escape(response.reason)}</b>"
+            f"<br><span style='color:#555'>{escape(headers)}</span>"
+            f"<pre style='max-height:22em;overflow:auto;background:#f6f8fa;padding:6px'>{escape(text)}</pre></div>"
+        )
+
+    def close(self) -> None:
+        """Close the widget and stop the API it started (if it started one)."""
+        # getattr: ipywidgets calls close() from __del__, also on a browser whose __init__ failed.
+        stop_api = getattr(self, "_stop_api", None)
+        if stop_api is not None:
+            stop_api()
+        for button in [*getattr(self, "buttons", {}).values(), getattr(self, "home", None)]:
+            if button is not None:
+                button.close()
+        super().close()
+
+
+_current_browser: list[HypermediaBrowser] = []
+
+
+def browse_orders() -> HypermediaBrowser:
+    """Hypermedia browser for lesson 03 on a fresh order API: a notebook cell's one line.
+
+    Running the cell again closes the browser it made before, and stops that browser's
+    server, so re-runs never pile up servers.
+
+    Examples:
+        >>> first = browse_orders()
+        >>> second = browse_orders()
+        >>> first.api.running, second.api.running
+        (False, True)
+        >>> second.close()
+    """
+    while _current_browser:
+        _current_browser.pop().close()
+    browser = HypermediaBrowser()
+    _current_browser.append(browser)
+    return browser

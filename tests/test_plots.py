@@ -11,7 +11,21 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from helpers.hashing import HASH_SPACE, HashRing, hash_keys, load_per_node
-from helpers.plots import node_colors, plot_balance_vs_virtual_nodes, plot_loads, plot_moved, plot_ring
+from helpers.plots import (
+    ccdf,
+    node_colors,
+    plot_balance_vs_virtual_nodes,
+    plot_call_latency,
+    plot_chatty_vs_batched,
+    plot_created,
+    plot_duplicates,
+    plot_fan_out_risk,
+    plot_latency_ccdf,
+    plot_loads,
+    plot_moved,
+    plot_ring,
+    plot_wire_sizes,
+)
 
 
 def new_axes() -> Axes:
@@ -243,3 +257,256 @@ def test_plots_without_an_axes_draw_on_a_new_figure(draw: object) -> None:
         assert ax.figure.number not in before  # type: ignore[union-attr]
     finally:
         plt.close(ax.figure)  # type: ignore[arg-type]
+
+
+# --- lesson 01: plot_latency_ccdf and plot_fan_out_risk --------------------------------------
+
+
+def test_ccdf_counts_failures_as_never_finished() -> None:
+    latencies = np.array([1.0, 2.0, np.inf, 4.0])
+    assert ccdf(latencies, np.array([0.5, 1.0, 3.0, 1e9])).tolist() == [1.0, 0.75, 0.5, 0.25]
+
+
+def test_plot_latency_ccdf_draws_one_curve_per_series_levelling_off_at_the_failure_rate() -> None:
+    rng = np.random.default_rng(0)
+    answered = rng.uniform(1.0, 100.0, size=1000)
+    answered[:20] = np.inf  # 2% failed
+    ax = new_axes()
+    assert plot_latency_ccdf({"sync": answered, "async": rng.uniform(1.0, 5.0, size=1000)}, ax=ax) is ax
+    curves = [line for line in ax.lines if line.get_gid() == "ccdf"]
+    assert [line.get_label() for line in curves] == ["sync", "async"]
+    x, y = curves[0].get_xdata(), curves[0].get_ydata()
+    assert y[x > 1000].tolist() == pytest.approx([0.02] * int(np.sum(x > 1000)))  # type: ignore[operator]
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    assert ax.get_xlim() == pytest.approx((0.1, 100_000.0))
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["sync", "async"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("series", "message"),
+    [({}, "empty"), ({str(i): np.ones(3) for i in range(5)}, "at most 4 series"), ({"a": np.array([])}, "non-empty")],
+)
+def test_plot_latency_ccdf_rejects_bad_input(series: dict[str, np.ndarray], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        plot_latency_ccdf(series, ax=new_axes())
+
+
+def test_plot_fan_out_risk_draws_both_formulas_and_the_simulated_dots() -> None:
+    ax = new_axes()
+    assert plot_fan_out_risk(0.01, 0.999, 13, measured={"slow": 0.12, "down": 0.013}, ax=ax) is ax
+    (slow,) = by_gid(ax, "slow")
+    (down,) = by_gid(ax, "down")
+    n = slow.get_xdata()  # type: ignore[attr-defined]
+    np.testing.assert_allclose(slow.get_ydata(), 1 - 0.99**n)  # type: ignore[attr-defined]
+    np.testing.assert_allclose(down.get_ydata(), 1 - 0.999**n)  # type: ignore[attr-defined]
+    (dot,) = by_gid(ax, "measured-slow")
+    assert (dot.get_xdata()[0], dot.get_ydata()[0]) == (13, 0.12)  # type: ignore[attr-defined]
+    assert by_gid(ax, "measured-down")
+    assert not by_gid(plot_fan_out_risk(0.01, 0.999, 13, ax=new_axes()), "measured-slow")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((1.5, 0.9, 3), "got 1.5 and 0.9"),
+        ((0.1, 0.9, 0), "calls must be an int from 1 to 120, got 0"),
+        ((0.1, 0.9, 121), "got 121"),
+    ],
+)
+def test_plot_fan_out_risk_rejects_bad_input(args: tuple[float, float, int], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        plot_fan_out_risk(*args, ax=new_axes())
+
+
+def test_plot_fan_out_risk_rejects_unknown_measurements() -> None:
+    with pytest.raises(ValueError, match=r"\['late'\]"):
+        plot_fan_out_risk(0.1, 0.9, 3, measured={"late": 0.5}, ax=new_axes())
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: plot_latency_ccdf({"sync": np.array([1.0, 2.0])}),
+        lambda: plot_fan_out_risk(0.01, 0.999, 10),
+    ],
+)
+def test_lesson_01_plots_without_an_axes_draw_on_a_new_figure(draw: object) -> None:
+    before = set(plt.get_fignums())
+    ax = draw()  # type: ignore[operator]
+    try:
+        assert isinstance(ax, Axes)
+        assert ax.figure.number not in before  # type: ignore[union-attr]
+    finally:
+        plt.close(ax.figure)  # type: ignore[arg-type]
+
+
+# --- lesson 02: plot_wire_sizes, plot_call_latency, plot_chatty_vs_batched -------------------
+
+
+def test_plot_wire_sizes_draws_one_line_per_encoding_and_marks_the_current_size() -> None:
+    ax = new_axes()
+    sizes = {"JSON": [99, 567, 5247], "protobuf": [35, 197, 1817], "XML-RPC": [641, 2945, 25985]}
+    assert plot_wire_sizes([1, 10, 100], sizes, current=10, ax=ax) is ax
+    lines = by_gid(ax, "wire-size")
+    assert [line.get_label() for line in lines] == ["JSON", "protobuf", "XML-RPC"]  # type: ignore[attr-defined]
+    assert [float(dot.get_ydata()[0]) for dot in by_gid(ax, "current-size")] == [567, 197, 2945]  # type: ignore[attr-defined]
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    assert ax.get_ylim() == pytest.approx((10.0, 1e6))
+
+
+@pytest.mark.parametrize(
+    ("items", "sizes", "current", "message"),
+    [
+        ([0, 10], {"JSON": [1, 2]}, None, "items must be a non-empty list of counts from 1 to 1000"),
+        ([1, 10], {}, None, "sizes must name 1 to 4 encodings"),
+        ([1, 10], {"JSON": [1]}, None, r"sizes\['JSON'\] has 1 values for 2 item counts"),
+        ([1, 10], {"JSON": [1, 2]}, 5, "current must be one of items"),
+    ],
+)
+def test_plot_wire_sizes_rejects_bad_input(
+    items: list[int], sizes: dict[str, list[int]], current: int | None, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        plot_wire_sizes(items, sizes, current=current, ax=new_axes())
+
+
+def test_plot_call_latency_draws_the_share_finished_per_series() -> None:
+    ax = new_axes()
+    local, remote = np.full(100, 0.1), np.full(100, 500.0)
+    assert plot_call_latency({"local": local, "remote": remote}, ax=ax) is ax
+    first, second = by_gid(ax, "call-latency")
+    x = first.get_xdata()  # type: ignore[attr-defined]
+    assert first.get_ydata()[x >= 1.0].min() == 1.0  # type: ignore[attr-defined]
+    assert second.get_ydata()[x < 400.0].max() == 0.0  # type: ignore[attr-defined]
+    assert ax.get_xlim() == pytest.approx((0.01, 1e6))
+    with pytest.raises(ValueError, match="samples_us must name 1 to 4 series"):
+        plot_call_latency({}, ax=new_axes())
+
+
+def test_plot_chatty_vs_batched_draws_n_r_against_r() -> None:
+    ax = new_axes()
+    assert plot_chatty_vs_batched(100, rtt_ms=10.0, work_ms=0.5, ax=ax) is ax
+    (chatty,) = by_gid(ax, "chatty")
+    (batched,) = by_gid(ax, "batched")
+    r = chatty.get_xdata()  # type: ignore[attr-defined]
+    np.testing.assert_allclose(chatty.get_ydata(), 100 * (r + 0.5))  # type: ignore[attr-defined]
+    np.testing.assert_allclose(batched.get_ydata(), r + 50.0)  # type: ignore[attr-defined]
+    assert [float(dot.get_ydata()[0]) for dot in by_gid(ax, "current-rtt")] == [1050.0, 60.0]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"calls": 0}, "calls must be an int >= 1, got 0"), ({"calls": 5, "rtt_ms": 500.0}, "rtt_ms must be from"),
+     ({"calls": 5, "work_ms": -1.0}, "work_ms must be")],
+)
+def test_plot_chatty_vs_batched_rejects_bad_input(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        plot_chatty_vs_batched(ax=new_axes(), **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: plot_wire_sizes([1, 10], {"JSON": [99, 567]}),
+        lambda: plot_call_latency({"local": np.array([0.1, 0.2])}),
+        lambda: plot_chatty_vs_batched(10),
+    ],
+)
+def test_lesson_02_plots_without_an_axes_draw_on_a_new_figure(draw: object) -> None:
+    before = set(plt.get_fignums())
+    ax = draw()  # type: ignore[operator]
+    try:
+        assert isinstance(ax, Axes)
+        assert ax.figure.number not in before  # type: ignore[union-attr]
+    finally:
+        plt.close(ax.figure)  # type: ignore[arg-type]
+
+
+# --- lesson 03: plot_duplicates and plot_created ---------------------------------------------
+
+
+def test_plot_duplicates_draws_each_strategy_per_order_with_the_q_line_and_expectation() -> None:
+    rates = np.linspace(0.0, 0.5, 6)
+    ax = new_axes()
+    drawn = plot_duplicates(rates, {"POST": rates * 100, "PUT": np.zeros(6)}, 100, 2, loss_rate=0.2, ax=ax)
+    assert drawn is ax
+    curves = by_gid(ax, "duplicates")
+    assert [line.get_label() for line in curves] == ["POST", "PUT"]  # type: ignore[attr-defined]
+    np.testing.assert_allclose(curves[0].get_ydata(), rates)  # type: ignore[attr-defined]
+    (expected,) = by_gid(ax, "expected")
+    x = expected.get_xdata()  # type: ignore[attr-defined]
+    np.testing.assert_allclose(expected.get_ydata(), x + x**2)  # type: ignore[attr-defined]
+    (q_line,) = by_gid(ax, "q-line")
+    np.testing.assert_allclose(q_line.get_ydata(), q_line.get_xdata())  # type: ignore[attr-defined]
+    (dot,) = by_gid(ax, "current-POST")
+    assert dot.get_xdata()[0] == pytest.approx(0.2)  # type: ignore[attr-defined]
+    assert ax.get_xlim() == (0.0, 0.5)
+    assert ax.get_ylim() == (0.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (([0.1], {"POST": [1]}, 0, 1), "requests must be an int >= 1, got 0"),
+        (([0.1], {"POST": [1]}, 10, -1), "retries must be an int >= 0, got -1"),
+        (([0.1], {}, 10, 1), "empty"),
+        (([0.1], {"GET": [1]}, 10, 1), "strategy must be one of"),
+        (([0.1, 0.2], {"POST": [1]}, 10, 1), "shape"),
+    ],
+)
+def test_plot_duplicates_rejects_bad_input(args: tuple[object, ...], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        plot_duplicates(*args, ax=new_axes())  # type: ignore[arg-type]
+
+
+def test_plot_created_draws_one_bar_per_strategy_per_order_with_counts() -> None:
+    ax = new_axes()
+    assert plot_created({"POST": 1300, "PUT": 1000, "POST + Idempotency-Key": 1000}, 1000, ax=ax) is ax
+    assert [round(float(bar.get_height()), 2) for bar in ax.patches] == [1.3, 1.0, 1.0]  # type: ignore[attr-defined]
+    assert [text.get_text() for text in ax.texts] == ["1,300\n(+300)", "1,000", "1,000"]
+    assert ax.get_ylim() == (0.0, 2.2)
+    assert by_gid(ax, "one-per-request")
+
+
+@pytest.mark.parametrize(
+    ("created", "requests", "message"),
+    [
+        ({}, 10, "empty"),
+        ({"POST": 5}, 0, "requests must be"),
+        ({"POST": -1}, 10, "must be >= 0"),
+        ({"GET": 1}, 1, "strategy"),
+    ],
+)
+def test_plot_created_rejects_bad_input(created: dict[str, int], requests: int, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        plot_created(created, requests, ax=new_axes())
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: plot_duplicates([0.0, 0.1], {"POST": [0, 1]}, 10, 1),
+        lambda: plot_created({"POST": 11}, 10),
+    ],
+)
+def test_lesson_03_plots_without_an_axes_draw_on_a_new_figure(draw: object) -> None:
+    before = set(plt.get_fignums())
+    ax = draw()  # type: ignore[operator]
+    try:
+        assert isinstance(ax, Axes)
+        assert ax.figure.number not in before  # type: ignore[union-attr]
+    finally:
+        plt.close(ax.figure)  # type: ignore[arg-type]
+
+
+def test_lesson_02_plots_without_frame_draw_the_data_only() -> None:
+    ax = new_axes()
+    plot_chatty_vs_batched(10, rtt_ms=1.0, ax=ax, frame=False)
+    plot_wire_sizes([1, 10], {"JSON": [99, 567]}, current=1, ax=ax, frame=False)
+    plot_call_latency({"local": np.array([0.1])}, ax=ax, frame=False)
+    assert ax.get_title() == ""
+    assert ax.get_legend() is None
+    assert ax.get_xscale() == "linear"
+    assert {"chatty", "batched", "current-rtt", "wire-size", "current-size", "call-latency"} <= {
+        line.get_gid() for line in ax.lines
+    }

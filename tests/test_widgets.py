@@ -1,4 +1,4 @@
-"""Widgets: the self-check quiz and the lesson 08 ring explorer, driven as a learner would."""
+"""Widgets: the self-check quiz and the lessons' explorers (08, 01, 02, 03), driven as a learner would."""
 
 from __future__ import annotations
 
@@ -9,7 +9,24 @@ import pytest
 from PIL import Image
 
 from helpers.hashing import HashRing, expected_remapped_fraction, mod_n_placement, remapped_fraction
-from helpers.widgets import Quiz, RingExplorer, explore_ring, png_bytes, quiz
+from helpers.ipc import CallGraph, simulate
+from helpers.rest import OrderApi, expected_duplicates, simulate_retries
+from helpers.rpc import encoded_sizes
+from helpers.widgets import (
+    HypermediaBrowser,
+    IpcExplorer,
+    Quiz,
+    RetryExplorer,
+    RingExplorer,
+    RpcExplorer,
+    browse_orders,
+    explore_ipc,
+    explore_retries,
+    explore_ring,
+    explore_rpc,
+    png_bytes,
+    quiz,
+)
 
 # --- quiz ---------------------------------------------------------------------------------
 
@@ -253,3 +270,318 @@ def test_explore_ring_is_the_one_line_for_notebooks() -> None:
     explorer = explore_ring()
     assert isinstance(explorer, RingExplorer)
     assert explorer.image.value[:4] == b"\x89PNG"
+
+
+# --- IpcExplorer (lesson 01) -----------------------------------------------------------------
+
+
+@pytest.fixture
+def ipc_explorer() -> IpcExplorer:
+    return IpcExplorer()
+
+
+def test_ipc_explorer_renders_and_states_the_default_numbers(ipc_explorer: IpcExplorer) -> None:
+    assert ipc_explorer.image.value[:4] == b"\x89PNG"
+    graph = CallGraph()
+    result = simulate(graph, np.random.default_rng(42), requests=10_000)
+    status = ipc_explorer.status.value
+    assert "13 calls: 3 in the chain + 10 backends" in status
+    assert f"answered <b>{result.sync_availability:.2%}</b> (A<sup>N</sup> = {graph.sync_availability:.2%})" in status
+    assert f"accepted <b>{result.async_availability:.2%}</b>" in status
+    assert ipc_explorer.widget is ipc_explorer
+
+
+def test_ipc_explorer_slider_ranges(ipc_explorer: IpcExplorer) -> None:
+    sliders = ipc_explorer.sliders
+    assert (sliders["hops"].value, sliders["hops"].min, sliders["hops"].max) == (3, 1, 10)
+    assert [value for _, value in sliders["fan_out"].options] == [0, 1, 2, 5, 10, 20, 50, 100]
+    assert [label for label, _ in sliders["availability"].options] == ["90%", "99%", "99.5%", "99.9%", "99.99%"]
+    assert [label for label, _ in sliders["slow_probability"].options][:4] == ["0%", "0.1%", "0.5%", "1%"]
+
+
+@pytest.mark.parametrize(
+    ("slider", "value"),
+    [("hops", 7), ("hop_latency_ms", 50), ("availability", 0.99), ("fan_out", 100), ("slow_probability", 0.05)],
+)
+def test_every_ipc_slider_changes_the_image_and_the_status(
+    ipc_explorer: IpcExplorer, slider: str, value: float
+) -> None:
+    image, status = ipc_explorer.image.value, ipc_explorer.status.value
+    ipc_explorer.sliders[slider].value = value
+    assert ipc_explorer.image.value != image
+    assert ipc_explorer.status.value != status
+
+
+def test_ipc_explorer_shows_the_sync_chain_failing_where_async_still_accepts(ipc_explorer: IpcExplorer) -> None:
+    ipc_explorer.sliders["availability"].value = 0.9
+    ipc_explorer.sliders["hops"].value = 10
+    ipc_explorer.sliders["fan_out"].value = 100
+    status = ipc_explorer.status.value
+    assert "answered <b>0.00%</b>" in status
+    accepted = float(status.split("accepted <b>")[1].split("%")[0])
+    assert 88.0 < accepted < 92.0
+
+
+def test_ipc_explorer_marks_the_simulated_values_at_the_current_call_count(ipc_explorer: IpcExplorer) -> None:
+    ipc_explorer.sliders["fan_out"].value = 50
+    risk_ax = ipc_explorer._panels.axes[1]
+    (dot,) = [line for line in risk_ax.lines if line.get_gid() == "measured-slow"]
+    assert dot.get_xdata()[0] == 53
+
+
+def test_ipc_fast_redraw_matches_a_full_redraw(ipc_explorer: IpcExplorer) -> None:
+    ipc_explorer.sliders["fan_out"].value = 100
+    ipc_explorer.sliders["availability"].value = 0.9
+    ipc_explorer.sliders["slow_probability"].value = 0.1
+    ipc_explorer.sliders["hops"].value = 1
+    fast = np.asarray(Image.open(io.BytesIO(ipc_explorer.image.value)))
+    full = np.asarray(Image.open(io.BytesIO(ipc_explorer._panels.full_png())))
+    np.testing.assert_array_equal(fast, full)
+
+
+def test_one_ipc_slider_move_is_one_update(ipc_explorer: IpcExplorer, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[None] = []
+    original = ipc_explorer.update
+    monkeypatch.setattr(ipc_explorer, "update", lambda: calls.append(None) or original())
+    for name, value in [("hops", 4), ("fan_out", 20), ("slow_probability", 0.0)]:
+        ipc_explorer.sliders[name].value = value
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"hops": 0}, "hops must be an int from 1 to 10, got 0"),
+        ({"hop_latency_ms": 3}, "hop_latency_ms must be one of .* got 3"),
+        ({"availability": 0.5}, "availability must be one of .* got 0.5"),
+        ({"fan_out": 7}, "fan_out must be one of .* got 7"),
+        ({"slow_probability": 0.3}, "slow_probability must be one of .* got 0.3"),
+    ],
+)
+def test_ipc_explorer_rejects_settings_outside_its_sliders(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        IpcExplorer(**kwargs)  # type: ignore[arg-type]
+
+
+def test_explore_ipc_is_the_one_line_for_notebooks() -> None:
+    explorer = explore_ipc()
+    assert isinstance(explorer, IpcExplorer)
+    assert explorer.image.value[:4] == b"\x89PNG"
+
+
+# --- RpcExplorer (lesson 02) -----------------------------------------------------------------
+
+
+@pytest.fixture
+def rpc_explorer() -> RpcExplorer:
+    return RpcExplorer()
+
+
+def test_rpc_explorer_renders_and_states_measured_sizes(rpc_explorer: RpcExplorer) -> None:
+    assert rpc_explorer.image.value[:4] == b"\x89PNG"
+    sizes = encoded_sizes(10)
+    status = rpc_explorer.status.value
+    assert f"protobuf <b>{sizes['protobuf']:,} B</b>" in status
+    assert f"XML-RPC {sizes['XML-RPC']:,} B" in status
+    assert rpc_explorer.widget is rpc_explorer
+
+
+def test_rpc_explorer_slider_ranges(rpc_explorer: RpcExplorer) -> None:
+    sliders = rpc_explorer.sliders
+    assert (sliders["items"].value, sliders["rtt_ms"].value, sliders["calls"].value) == (10, 0.5, 10)
+    assert sliders["items"].options[0] == ("1", 1)
+    assert [label for label, _ in sliders["rtt_ms"].options][-1] == "150 ms"
+    assert [value for _, value in sliders["calls"].options][-1] == 1000
+
+
+@pytest.mark.parametrize(("slider", "value"), [("items", 1000), ("rtt_ms", 150), ("calls", 100)])
+def test_every_rpc_slider_changes_the_image_and_the_status(rpc_explorer: RpcExplorer, slider: str, value: int) -> None:
+    image, status = rpc_explorer.image.value, rpc_explorer.status.value
+    rpc_explorer.sliders[slider].value = value
+    assert rpc_explorer.image.value != image
+    assert rpc_explorer.status.value != status
+
+
+def test_rpc_explorer_chatty_costs_n_round_trips(rpc_explorer: RpcExplorer) -> None:
+    rpc_explorer.sliders["rtt_ms"].value = 10
+    rpc_explorer.sliders["calls"].value = 1000
+    status = rpc_explorer.status.value
+    # r = 10 ms of network plus the 0.6 ms loopback call: 1,000 calls take 10.6 s, one batch 10.6 ms.
+    assert "N&middot;r = 10.60 s" in status
+    assert "r = 11 ms (r = 10.6 ms)" in status
+    dots = [line for line in rpc_explorer._panels.axes[2].lines if line.get_gid() == "current-rtt"]
+    assert [float(dot.get_ydata()[0]) for dot in dots] == pytest.approx([10_600.0, 10.6])
+
+
+def test_rpc_explorer_uses_the_calibration_it_is_given() -> None:
+    explorer = explore_rpc(local_us=0.05, loopback_us=250.0)
+    assert (explorer.local_us, explorer.loopback_us) == (0.05, 250.0)
+    assert "(r = 0.75 ms)" in explorer.status.value  # the 0.5 ms round trip plus the 250 µs loopback call
+
+
+def test_rpc_fast_redraw_matches_a_full_redraw(rpc_explorer: RpcExplorer) -> None:
+    rpc_explorer.sliders["items"].value = 500
+    rpc_explorer.sliders["rtt_ms"].value = 50
+    rpc_explorer.sliders["calls"].value = 2
+    fast = np.asarray(Image.open(io.BytesIO(rpc_explorer.image.value)))
+    full = np.asarray(Image.open(io.BytesIO(rpc_explorer._panels.full_png())))
+    np.testing.assert_array_equal(fast, full)
+
+
+def test_one_rpc_slider_move_is_one_update(rpc_explorer: RpcExplorer, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[None] = []
+    original = rpc_explorer.update
+    monkeypatch.setattr(rpc_explorer, "update", lambda: calls.append(None) or original())
+    for name, value in [("items", 20), ("rtt_ms", 1), ("calls", 5)]:
+        rpc_explorer.sliders[name].value = value
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"items": 3}, "items must be one of .* got 3"),
+        ({"rtt_ms": 0.3}, "rtt_ms must be one of .* got 0.3"),
+        ({"calls": 7}, "calls must be one of .* got 7"),
+        ({"local_us": 0.0}, "local_us must be a measured time in µs, above 0 and below 1 s, got 0.0"),
+        ({"loopback_us": float("nan")}, "loopback_us must be"),
+    ],
+)
+def test_rpc_explorer_rejects_settings_outside_its_sliders(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RpcExplorer(**kwargs)  # type: ignore[arg-type]
+
+
+# --- RetryExplorer and HypermediaBrowser (lesson 03) -----------------------------------------
+
+
+@pytest.fixture
+def retry_explorer() -> RetryExplorer:
+    return RetryExplorer()
+
+
+def test_retry_explorer_renders_and_states_the_default_numbers(retry_explorer: RetryExplorer) -> None:
+    assert retry_explorer.image.value[:4] == b"\x89PNG"
+    status = retry_explorer.status.value
+    assert status.startswith("q = 10%, R = 1 retry, N = 1,000: POST created <b>1,")
+    assert "expected 100.0, q&middot;N = 100.0" in status
+    assert "PUT <b>1,000</b>; POST + Idempotency-Key <b>1,000</b>" in status
+    assert retry_explorer.widget is retry_explorer
+
+
+def test_retry_explorer_slider_ranges(retry_explorer: RetryExplorer) -> None:
+    sliders = retry_explorer.sliders
+    assert list(sliders) == ["loss_rate", "retries", "requests"]  # the first slider is the main one
+    assert [label for label, _ in sliders["loss_rate"].options][:5] == ["0%", "1%", "2%", "5%", "10%"]
+    assert (sliders["retries"].min, sliders["retries"].max) == (1, 5)
+    assert [value for _, value in sliders["requests"].options] == [100, 1_000, 10_000, 100_000]
+
+
+@pytest.mark.parametrize(("slider", "value"), [("loss_rate", 0.3), ("retries", 3), ("requests", 10_000)])
+def test_every_retry_slider_changes_the_image_and_the_status(
+    retry_explorer: RetryExplorer, slider: str, value: float
+) -> None:
+    image, status = retry_explorer.image.value, retry_explorer.status.value
+    retry_explorer.sliders[slider].value = value
+    assert retry_explorer.image.value != image
+    assert retry_explorer.status.value != status
+
+
+def test_retry_explorer_counts_match_the_simulation(retry_explorer: RetryExplorer) -> None:
+    retry_explorer.sliders["requests"].value = 10_000
+    retry_explorer.sliders["retries"].value = 2
+    retry_explorer.sliders["loss_rate"].value = 0.2
+    outcome = simulate_retries(np.round(np.linspace(0.0, 0.5, 51), 2), 10_000, 2, np.random.default_rng(42))
+    posted = int(outcome.created["POST"][20])
+    assert f"POST created <b>{posted:,}</b>" in retry_explorer.status.value
+    assert abs(posted - 10_000 - expected_duplicates(0.2, 10_000, 2)) < 150
+    (bar_ax,) = [ax for ax in retry_explorer._panels.axes if ax.patches]
+    assert [round(float(bar.get_height()), 4) for bar in bar_ax.patches] == [posted / 10_000, 1.0, 1.0]
+
+
+def test_no_loss_means_no_duplicates(retry_explorer: RetryExplorer) -> None:
+    retry_explorer.sliders["loss_rate"].value = 0.0
+    assert "POST created <b>1,000</b> orders (0 duplicates" in retry_explorer.status.value
+    assert "0 requests lost every response" in retry_explorer.status.value
+
+
+def test_retry_fast_redraw_matches_a_full_redraw(retry_explorer: RetryExplorer) -> None:
+    retry_explorer.sliders["retries"].value = 5
+    retry_explorer.sliders["requests"].value = 100
+    retry_explorer.sliders["loss_rate"].value = 0.5
+    fast = np.asarray(Image.open(io.BytesIO(retry_explorer.image.value)))
+    full = np.asarray(Image.open(io.BytesIO(retry_explorer._panels.full_png())))
+    np.testing.assert_array_equal(fast, full)
+
+
+def test_one_retry_slider_move_is_one_update(retry_explorer: RetryExplorer, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[None] = []
+    original = retry_explorer.update
+    monkeypatch.setattr(retry_explorer, "update", lambda: calls.append(None) or original())
+    for name, value in [("loss_rate", 0.2), ("retries", 2), ("requests", 100)]:
+        retry_explorer.sliders[name].value = value
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"loss_rate": 0.33}, "loss_rate must be one of .* got 0.33"),
+        ({"retries": 0}, "retries must be an int from 1 to 5, got 0"),
+        ({"requests": 5}, "requests must be one of .* got 5"),
+    ],
+)
+def test_retry_explorer_rejects_settings_outside_its_sliders(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RetryExplorer(**kwargs)  # type: ignore[arg-type]
+
+
+def test_explore_retries_is_the_one_line_for_notebooks() -> None:
+    explorer = explore_retries()
+    assert isinstance(explorer, RetryExplorer)
+    assert explorer.image.value[:4] == b"\x89PNG"
+
+
+def test_hypermedia_browser_offers_only_the_links_of_each_state() -> None:
+    browser = HypermediaBrowser()
+    try:
+        assert sorted(browser.buttons) == ["create", "orders"]  # the template create-at gets no button
+        seen = []
+        for rel in ("create", "pay", "cancel", "delete"):
+            browser.buttons[rel].click()
+            seen.append(sorted(browser.buttons))
+        assert seen == [["cancel", "edit", "pay", "self"], ["cancel", "self", "ship"], ["delete", "self"], []]
+        assert [entry.rsplit("-> ", 1)[1] for entry in browser.history] == [
+            "200 OK", "201 Created", "200 OK", "200 OK", "204 No Content",
+        ]
+        assert "204 No Content" in browser.view.value
+        assert "(no body)" in browser.view.value
+        browser.home.click()
+        assert sorted(browser.buttons) == ["create", "orders"]
+    finally:
+        browser.close()
+    assert not browser.api.running
+
+
+def test_hypermedia_browser_edit_sends_if_match_and_shows_the_new_representation() -> None:
+    with OrderApi(prefix="/v9") as api:
+        browser = HypermediaBrowser(api)
+        browser.follow("create")
+        browser.follow("edit")
+        assert browser.representation["quantity"] == 2
+        assert "&quot;quantity&quot;: 2" in browser.view.value
+        browser.close()
+        assert api.running  # a browser never stops an API it was given
+    with pytest.raises(ValueError, match="api must be running"):
+        HypermediaBrowser(api)
+
+
+def test_browse_orders_closes_the_previous_browser_and_its_server() -> None:
+    first = browse_orders()
+    second = browse_orders()
+    try:
+        assert not first.api.running
+        assert second.api.running
+    finally:
+        second.close()
+    assert not second.api.running
