@@ -5,7 +5,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSIGNMENTS := $(notdir $(wildcard solutions/*))
 
-.PHONY: setup lab test exercises bench clean
+.PHONY: setup lab test exercises grade bench screenshot clean
 
 # Jupyter refuses to run as root unless told to (containers and CI machines often are root).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -14,7 +14,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: setup
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT) notebooks/00-start-here.ipynb
 
-## Run every test: helpers, notebooks, grading, hygiene.
+## Run every test: helpers, notebooks (headless, offline, in Chromium), grading, Binder, hygiene.
 test: setup
 	$(BIN)/pytest
 
@@ -22,9 +22,19 @@ test: setup
 exercises: setup
 	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment "$$a" --force --no-db --log-level=WARN || exit 1; done
 
-## Print the speed table (notebook run times, widget update times).
+## Grade your exercises with every test, hidden ones included (one notebook: make grade NB=path).
+## HTML feedback goes to my-feedback/ (or FEEDBACK=folder).
+grade: setup
+	$(BIN)/python -m helpers.grading $(if $(FEEDBACK),--feedback-dir "$(FEEDBACK)") $(NB)
+
+## Print the speed table (run times, memory, widget update times in the kernel and the browser,
+## seconds to autograde a submission and a class).
 bench: setup
 	$(BIN)/python tests/bench.py
+
+## Refresh the README's screenshot of lesson 08 from a browser test run.
+screenshot: setup
+	$(BIN)/pytest tests/browser/test_lessons_in_browser.py -k 08 && cp test-output/screenshots/08-consistent-hashing.png docs/screenshot-08.png
 
 setup: $(STAMP)
 
@@ -38,4 +48,4 @@ $(STAMP): environment.yml pyproject.toml postBuild
 	touch $@
 
 clean:
-	rm -rf $(VENV) test-output .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) test-output my-feedback .pytest_cache .mypy_cache .ruff_cache .hypothesis

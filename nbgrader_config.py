@@ -13,5 +13,8 @@ c.CourseDirectory.release_directory = "exercises"
 # A student's cell that runs longer than this is interrupted and its part scores 0;
 # every graded cell of the reference solutions finishes in well under a second.
 c.Execute.timeout = 20
+# A test cell a student deleted is put back and graded (nbgrader's default leaves it out, so
+# the part would wait for a manual grade); one a student edited is replaced by the original.
+c.OverwriteCells.add_missing_cells = True
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

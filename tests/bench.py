@@ -10,6 +10,15 @@ Rows:
       fresh kernel from its own folder: run time, and peak memory (RSS) of the kernel;
     * every explorer in EXPLORERS: the time one slider move takes (recompute, redraw,
       encode the PNG), median and 95th percentile over a sweep of slider values.
+    * every lesson with an explorer, in JupyterLab in headless Chromium (as the browser
+      tests drive it): the time of Run All Cells, and for each explorer the time from a key
+      press on its main slider to the new figure being shown, median and 95th percentile
+      over BROWSER_MOVES moves. Without Chromium these rows say so and fail.
+    * grading: for every exercise, the seconds ``make grade`` takes to autograde one
+      submission (the reference answers) with nbgrader, also in a course of
+      SIMULATED_COURSE_SIZE exercises (the cost must not grow with the course); and the
+      seconds ``python -m helpers.grading --class`` takes on the simulated class of
+      exercise 08 (tests/submissions.py), in all and per submission.
 
 To add a lesson's explorer, append an ``ExplorerBench`` to EXPLORERS.
 """
@@ -19,9 +28,11 @@ from __future__ import annotations
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,13 +44,47 @@ import nbformat
 import psutil
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
+from playwright.sync_api import Browser, sync_playwright
 
-from helpers.widgets import KEY_COUNT_CHOICES, NODE_RANGE, VIRTUAL_NODE_CHOICES, RingExplorer
+from helpers.grading import grade_notebooks
+from helpers.widgets import (
+    AVAILABILITY_CHOICES,
+    CALL_COUNT_CHOICES,
+    FAN_OUT_CHOICES,
+    HOP_LATENCY_CHOICES_MS,
+    HOP_RANGE,
+    ITEM_CHOICES,
+    KEY_COUNT_CHOICES,
+    LOSS_RATE_CHOICES,
+    NODE_RANGE,
+    ORDER_COUNT_CHOICES,
+    RETRY_RANGE,
+    RTT_CHOICES_MS,
+    SLOW_PROBABILITY_CHOICES,
+    VIRTUAL_NODE_CHOICES,
+    IpcExplorer,
+    RetryExplorer,
+    RingExplorer,
+    RpcExplorer,
+)
 
-from paths import LESSONS, ROOT, SOLUTIONS  # tests/paths.py: where the course's files are
+import submissions  # tests/submissions.py: the simulated class of exercise 08
+from lab_session import (  # tests/lab_session.py: JupyterLab and Chromium, as the browser tests use them
+    CHROMIUM_MISSING,
+    LabServer,
+    NotebookPage,
+    chromium,
+    chromium_executable,
+    explorer_cells,
+    lab_server,
+    new_page,
+)
+from paths import ASSIGNMENTS, LESSONS, ROOT, SOLUTIONS  # tests/paths.py: where the course's files are
 
 NOTEBOOK_GOAL_S = 15.0
 MEMORY_GOAL_MB = 400.0
+BROWSER_GOAL_P95_MS = 250.0
+BROWSER_MOVES = 12
 CELL_TIMEOUT_S = 120
 MEMORY_POLL_S = 0.02
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -105,8 +150,84 @@ def _ring_explorer_sweeps() -> list[Sweep]:
     return [defaults, maxima]
 
 
+def _ipc_explorer_sweeps() -> list[Sweep]:
+    low, high = HOP_RANGE
+    defaults = Sweep(
+        "defaults (3 hops, 10 ms, 99.9%, fan-out 10, p=1%)",
+        goal_p95_ms=100.0,
+        moves=[
+            *up_down_home("hops", range(low, high + 1), 3),
+            *up_down_home("hop_latency_ms", HOP_LATENCY_CHOICES_MS, 10),
+            *up_down_home("availability", AVAILABILITY_CHOICES, 0.999),
+            *up_down_home("fan_out", FAN_OUT_CHOICES, 10),
+            *up_down_home("slow_probability", SLOW_PROBABILITY_CHOICES, 0.01),
+        ],
+    )
+    maxima = Sweep(
+        f"maxima ({high} hops, fan-out {FAN_OUT_CHOICES[-1]}, 100 ms, 90%, p=10%)",
+        goal_p95_ms=250.0,
+        start={
+            "hops": high, "fan_out": FAN_OUT_CHOICES[-1], "hop_latency_ms": HOP_LATENCY_CHOICES_MS[-1],
+            "availability": AVAILABILITY_CHOICES[0], "slow_probability": SLOW_PROBABILITY_CHOICES[-1],
+        },
+        moves=[
+            *up_down_home("hops", range(low, high + 1), high),
+            *up_down_home("slow_probability", SLOW_PROBABILITY_CHOICES, SLOW_PROBABILITY_CHOICES[-1]),
+        ],
+    )
+    return [defaults, maxima]
+
+
+def _rpc_explorer_sweeps() -> list[Sweep]:
+    defaults = Sweep(
+        "defaults (10 items, 0.5 ms round trip, 10 calls)",
+        goal_p95_ms=100.0,
+        moves=[
+            *up_down_home("items", ITEM_CHOICES, 10),
+            *up_down_home("rtt_ms", RTT_CHOICES_MS, 0.5),
+            *up_down_home("calls", CALL_COUNT_CHOICES, 10),
+        ],
+    )
+    maxima = Sweep(
+        f"maxima ({ITEM_CHOICES[-1]:,} items, {RTT_CHOICES_MS[-1]:g} ms, {CALL_COUNT_CHOICES[-1]:,} calls)",
+        goal_p95_ms=250.0,
+        start={"items": ITEM_CHOICES[-1], "rtt_ms": RTT_CHOICES_MS[-1], "calls": CALL_COUNT_CHOICES[-1]},
+        moves=[
+            *up_down_home("rtt_ms", RTT_CHOICES_MS, RTT_CHOICES_MS[-1]),
+            *up_down_home("items", ITEM_CHOICES, ITEM_CHOICES[-1]),
+        ],
+    )
+    return [defaults, maxima]
+
+
+def _retry_explorer_sweeps() -> list[Sweep]:
+    low, high = RETRY_RANGE
+    defaults = Sweep(
+        "defaults (q=10%, 1 retry, 1,000 orders)",
+        goal_p95_ms=100.0,
+        moves=[
+            *up_down_home("loss_rate", LOSS_RATE_CHOICES, 0.1),
+            *up_down_home("retries", range(low, high + 1), 1),
+            *up_down_home("requests", ORDER_COUNT_CHOICES, 1_000),
+        ],
+    )
+    maxima = Sweep(
+        f"maxima (q={LOSS_RATE_CHOICES[-1]:.0%}, {high} retries, {ORDER_COUNT_CHOICES[-1]:,} orders)",
+        goal_p95_ms=250.0,
+        start={"retries": high, "requests": ORDER_COUNT_CHOICES[-1], "loss_rate": LOSS_RATE_CHOICES[-1]},
+        moves=[
+            *up_down_home("loss_rate", LOSS_RATE_CHOICES, LOSS_RATE_CHOICES[-1]),
+            *up_down_home("retries", range(low, high + 1), high),
+        ],
+    )
+    return [defaults, maxima]
+
+
 EXPLORERS: list[ExplorerBench] = [
     ExplorerBench("RingExplorer (lesson 08)", RingExplorer, _ring_explorer_sweeps()),
+    ExplorerBench("IpcExplorer (lesson 01)", IpcExplorer, _ipc_explorer_sweeps()),
+    ExplorerBench("RpcExplorer (lesson 02)", RpcExplorer, _rpc_explorer_sweeps()),
+    ExplorerBench("RetryExplorer (lesson 03)", RetryExplorer, _retry_explorer_sweeps()),
 ]
 
 
@@ -254,13 +375,160 @@ def explorer_rows() -> list[Row]:
     return rows
 
 
-def main() -> int:
+def _lesson_in_browser_rows(browser: Browser, server: LabServer, path: Path) -> list[Row]:
+    name = str(path.relative_to(ROOT))
+    print(f"timing {name} in JupyterLab ...", flush=True)
+    page = new_page(browser)
+    rows = []
+    try:
+        lesson = NotebookPage(page, server, path.relative_to(ROOT).as_posix()).open()
+        seconds = lesson.run_all()
+        rows.append(Row(f"{name} in the browser", "Run All Cells", f"{seconds:.1f} s", f"< {NOTEBOOK_GOAL_S:.0f} s",
+                        seconds < NOTEBOOK_GOAL_S))
+        for index in explorer_cells(path):
+            times_ms = lesson.slider_sweep(index, BROWSER_MOVES)
+            median, slow = statistics.median(times_ms), p95(times_ms)
+            rows.append(
+                Row(f"{name} in the browser, explorer in cell {index}",
+                    f"key press to new figure, median / p95 over {len(times_ms)} moves",
+                    f"{median:.0f} / {slow:.0f} ms", f"p95 < {BROWSER_GOAL_P95_MS:.0f} ms", slow < BROWSER_GOAL_P95_MS)
+            )
+    except Exception as exc:  # a lesson that fails in the browser is a failed row, not a crash
+        rows.append(Row(f"{name} in the browser", f"error: {type(exc).__name__}: {exc}"[:80], "-", "-", False))
+    finally:
+        page.context.close()
+        server.shut_down_kernels()
+    return rows
+
+
+def browser_rows() -> list[Row]:
+    """Run All and slider-to-figure times in JupyterLab in Chromium, for each lesson with an explorer."""
+    lessons = [path for path in LESSONS if explorer_cells(path)]
+    if not lessons:
+        return []
+    if chromium_executable() is None:
+        print(CHROMIUM_MISSING)
+        return [Row("JupyterLab in Chromium", "not measured: Chromium is missing", "-", "-", False)]
+    rows = []
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        lab_server(Path(scratch)) as server,
+        sync_playwright() as driver,
+        chromium(driver) as browser,
+    ):
+        for path in lessons:
+            rows += _lesson_in_browser_rows(browser, server, path)
+    return rows
+
+
+# --- grading ------------------------------------------------------------------------------
+
+GRADING_GOAL_S = 10.0
+SIMULATED_COURSE_SIZE = 14
+
+
+def _time_learner_grade(root: Path, assignment: str, scratch: Path) -> tuple[float, str | None]:
+    """Seconds ``make grade`` takes on the reference answers of one exercise, and what went wrong."""
+    folder = Path(tempfile.mkdtemp(dir=scratch)) / assignment
+    folder.mkdir()
+    paths = []
+    for source in sorted((ROOT / "solutions" / assignment).glob("*.ipynb")):
+        paths.append(folder / source.name)
+        paths[-1].write_bytes(source.read_bytes())  # a started submission with every answer right
+    started = time.perf_counter()
+    results = grade_notebooks(paths, root=root, feedback_dir=scratch / "feedback")
+    seconds = time.perf_counter() - started
+    for result in results:
+        tests = [part for part in result.parts if not part.by_hand]
+        if result.error or not tests or any(part.points < part.max_points for part in tests):
+            return seconds, result.error or f"{result.notebook}: the reference answers lost points"
+    return seconds, None
+
+
+def _course_with_copies(scratch: Path, assignment: str, total: int) -> Path:
+    """A course folder holding every exercise plus copies of ``assignment``, ``total`` in all."""
+    root = scratch / f"course-of-{total}"
+    root.mkdir()
+    (root / "nbgrader_config.py").write_bytes((ROOT / "nbgrader_config.py").read_bytes())
+    for folder in ("solutions", "exercises"):
+        for existing in ASSIGNMENTS:
+            shutil.copytree(ROOT / folder / existing, root / folder / existing)
+        for number in range(total - len(ASSIGNMENTS)):
+            shutil.copytree(ROOT / folder / assignment, root / folder / f"{90 + number:02d}-copy-of-{assignment}")
+    return root
+
+
+def _time_simulated_class(scratch: Path) -> tuple[float, int, str | None]:
+    """Seconds ``python -m helpers.grading --class`` takes on the simulated class of exercise 08."""
+    course = scratch / "class"
+    (course / "solutions").mkdir(parents=True)
+    shutil.copytree(ROOT / "solutions" / submissions.ASSIGNMENT, course / "solutions" / submissions.ASSIGNMENT)
+    (course / "nbgrader_config.py").write_bytes((ROOT / "nbgrader_config.py").read_bytes())
+    env = {**os.environ, "HOME": str(scratch / "home"), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    nbgrader = [str(Path(sys.executable).parent / "nbgrader")]
+    generate = [*nbgrader, "generate_assignment", submissions.ASSIGNMENT, "--force", "--log-level=WARN"]
+    subprocess.run(generate, cwd=course, env=env, check=True, capture_output=True)
+    for student, make in submissions.STUDENTS.items():
+        submissions.write(make(), course / "submitted" / student / submissions.ASSIGNMENT / submissions.NOTEBOOK)
+    broken = submissions.write(submissions.correct(), course / "submitted" / "broken-json" / submissions.ASSIGNMENT
+                               / submissions.NOTEBOOK)  # fmt: skip
+    submissions.break_json(broken)
+    (course / "submitted" / "no-notebook" / submissions.ASSIGNMENT).mkdir(parents=True)
+    count = len(submissions.STUDENTS) + 2
+    started = time.perf_counter()
+    run = subprocess.run([sys.executable, "-m", "helpers.grading", "--class", submissions.ASSIGNMENT], cwd=course,
+                         env=env, capture_output=True, text=True, check=False)  # fmt: skip
+    seconds = time.perf_counter() - started
+    expected = f"{submissions.ASSIGNMENT}: {count} students"
+    error = None if run.returncode == 0 and expected in run.stdout else f"exit code {run.returncode}"
+    return seconds, count, error
+
+
+def grading_rows() -> list[Row]:
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = Path(folder)
+        for assignment in ASSIGNMENTS:
+            print(f"grading {assignment} as a learner (make grade) ...", flush=True)
+            seconds, error = _time_learner_grade(ROOT, assignment, scratch)
+            measure = "autograde one submission (make grade)" + (f" (error: {error})" if error else "")
+            rows.append(Row(f"exercises/{assignment}", measure, f"{seconds:.1f} s", f"< {GRADING_GOAL_S:.0f} s",
+                            error is None and seconds < GRADING_GOAL_S))  # fmt: skip
+        last = ASSIGNMENTS[-1]
+        print(f"grading {last} in a course of {SIMULATED_COURSE_SIZE} exercises ...", flush=True)
+        big = _course_with_copies(scratch, last, SIMULATED_COURSE_SIZE)
+        seconds, error = _time_learner_grade(big, last, scratch)
+        rows.append(
+            Row(f"exercises/{last}, course of {SIMULATED_COURSE_SIZE} exercises",
+                "autograde one submission (make grade)" + (f" (error: {error})" if error else ""),
+                f"{seconds:.1f} s", f"< {GRADING_GOAL_S:.0f} s", error is None and seconds < GRADING_GOAL_S)
+        )  # fmt: skip
+        print("grading the simulated class of exercise 08 (python -m helpers.grading --class) ...", flush=True)
+        seconds, count, error = _time_simulated_class(scratch)
+        rows.append(
+            Row(f"simulated class, {submissions.ASSIGNMENT} ({count} submissions, 1 loops for 20 s)",
+                "grade the class (autograde + report)" + (f" (error: {error})" if error else ""),
+                f"{seconds:.0f} s = {seconds / count:.1f} s per submission", f"< {GRADING_GOAL_S:.0f} s per submission",
+                error is None and seconds / count < GRADING_GOAL_S)
+        )  # fmt: skip
+    return rows
+
+
+def machine() -> str:
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"Machine: {os.cpu_count()} logical cores ({psutil.cpu_count(logical=False)} physical), "
-          f"load average {load}; {platform.platform()}")
-    print(f"Python {platform.python_version()} ({sys.executable})")
+    return (
+        f"Machine: {os.cpu_count()} logical cores ({psutil.cpu_count(logical=False)} physical), "
+        f"load average {load}; {platform.platform()}\n"
+        f"Python {platform.python_version()} ({sys.executable})"
+    )
+
+
+def main() -> int:
+    print(machine())
     print()
-    rows = notebook_rows() + explorer_rows()
+    rows = notebook_rows() + explorer_rows() + browser_rows() + grading_rows()
+    print()
+    print(machine())  # again, with the table: the load may have changed
     print()
     print_table(rows)
     failed = [row for row in rows if not row.passed]

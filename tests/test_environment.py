@@ -80,6 +80,28 @@ def test_postbuild_stops_on_errors_and_installs_without_dependencies() -> None:
     assert "pip install --no-deps" in text
 
 
+NBGRADER_LAB_PLUGINS_OFF = {
+    "@jupyter/nbgrader:menu",
+    "@jupyter/nbgrader:assignment-list",
+    "@jupyter/nbgrader:course-list",
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:create-assignment",
+}
+NBGRADER_SERVER_EXTENSIONS = {
+    "nbgrader.server_extensions.validate_assignment": True,
+    "nbgrader.server_extensions.formgrader": False,
+    "nbgrader.server_extensions.assignment_list": False,
+    "nbgrader.server_extensions.course_list": False,
+}
+
+
+def nbgrader_lab_plugins() -> set[str]:
+    """Every JupyterLab plugin id in nbgrader's installed Lab extension (its "@jupyter/nbgrader:x" strings)."""
+    static = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "@jupyter" / "nbgrader" / "static"
+    code = "".join(path.read_text() for path in static.glob("*.js"))
+    return set(re.findall(r"\"(@jupyter/nbgrader:[a-z-]+)\"", code))
+
+
 def test_learner_lab_settings_are_applied() -> None:
     page_config = Path(sys.prefix) / "etc" / "jupyter" / "labconfig" / "page_config.json"
     disabled = json.loads(page_config.read_text()).get("disabledExtensions", {})
@@ -89,7 +111,27 @@ def test_learner_lab_settings_are_applied() -> None:
     assert notification == {"checkForUpdates": False, "fetchNews": "false"}
 
 
+def test_learner_sees_validate_and_no_nbgrader_tool_that_needs_an_exchange_or_a_gradebook() -> None:
+    """Exactly Validate is on: every other nbgrader plugin and server extension is off (postBuild)."""
+    from jupyter_server.extension.config import ExtensionConfigManager
+
+    plugins = nbgrader_lab_plugins()
+    assert plugins == {*NBGRADER_LAB_PLUGINS_OFF, "@jupyter/nbgrader:validate-assignment"}, (
+        f"nbgrader's Lab plugins changed: {sorted(plugins)}; decide which a learner gets in postBuild"
+    )
+    page_config = json.loads((Path(sys.prefix) / "etc" / "jupyter" / "labconfig" / "page_config.json").read_text())
+    disabled = {name for name, off in page_config.get("disabledExtensions", {}).items() if off}
+    assert disabled & plugins == NBGRADER_LAB_PLUGINS_OFF
+    # what jupyter_server itself reads from this environment's config files (.d files included)
+    config = ExtensionConfigManager(read_config_path=[str(Path(sys.prefix) / "etc" / "jupyter")])
+    enabled = config.get_jpserver_extensions()
+    assert {name: value for name, value in enabled.items() if name.startswith("nbgrader.")} == (
+        NBGRADER_SERVER_EXTENSIONS
+    )
+
+
 def test_gitignore_keeps_grading_state_and_environments_out() -> None:
     ignored = set((ROOT / ".gitignore").read_text().split())
-    for entry in ("gradebook.db", "submitted/", "autograded/", "feedback/", ".venv/", ".ipynb_checkpoints/"):
+    for entry in ("gradebook.db", "submitted/", "autograded/", "feedback/", "grades.csv", "my-feedback/", ".venv/",
+                  ".ipynb_checkpoints/"):  # fmt: skip
         assert entry in ignored, f".gitignore lacks {entry}"

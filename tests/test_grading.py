@@ -1,5 +1,8 @@
 """Exercises grade honestly: solutions pass, untouched exercises fail, exercises/ is in sync.
 
+Test cells (nbgrader "autograder tests") are graded by running them; answers graded by hand
+(nbgrader "manually graded answer" cells) are never failed by a test: a person reads them.
+
 Uses nbgrader's Python API (``Validator``), never the exit code of ``nbgrader validate``,
 which is 0 even when tests fail.
 """
@@ -33,6 +36,17 @@ def _grade_cells(path: Path) -> list[nbformat.NotebookNode]:
     return [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")]
 
 
+def _test_cells(path: Path) -> list[nbformat.NotebookNode]:
+    """Graded cells that hold tests (graded by running them)."""
+    return [cell for cell in _grade_cells(path) if not cell.metadata.nbgrader.get("solution")]
+
+
+def _is_hand_graded(cell: nbformat.NotebookNode) -> bool:
+    """An answer cell a person grades (nbgrader: solution and grade)."""
+    nbgrader = cell.metadata.get("nbgrader", {})
+    return bool(nbgrader.get("grade") and nbgrader.get("solution"))
+
+
 def test_every_assignment_has_a_release() -> None:
     for assignment in ASSIGNMENTS:
         sources = sorted(p.name for p in (ROOT / "solutions" / assignment).glob("*.ipynb"))
@@ -51,19 +65,36 @@ def _first_lines(cells: list[dict[str, str]] | list[nbformat.NotebookNode]) -> s
 
 
 @pytest.mark.parametrize("path", EXERCISES, ids=course_id)
-def test_untouched_exercise_fails_every_test(path: Path) -> None:
-    result = _validator().validate(str(path))
+def test_untouched_exercise_fails_every_test_but_no_hand_graded_answer(path: Path, tmp_path: Path) -> None:
+    """Every test fails on the released stubs; a written answer graded by hand is never failed by a test.
+
+    The learner here answered the hand-graded parts and nothing else. (An answer left as the
+    stub "YOUR ANSWER HERE" is scored 0 by nbgrader itself: there is nothing to read.)
+    """
+    notebook = nbformat.read(path, as_version=4)
+    hand_graded = [cell for cell in notebook.cells if _is_hand_graded(cell)]
+    for cell in hand_graded:
+        assert cell.source == "YOUR ANSWER HERE", f"{cell.metadata.nbgrader.grade_id}: the release shows the text stub"
+        cell.source = "A short answer that a person will read and grade."
+    copy = tmp_path / path.name
+    nbformat.write(notebook, copy)
+    result = _validator().validate(str(copy))
     assert "changed" not in result
-    graded, failed = _first_lines(_grade_cells(path)), _first_lines(result.get("failed", []))
-    assert graded, "an exercise has test cells"
-    assert failed == graded, f"tests that pass without an answer: {graded - failed}"
+    tests, failed = _first_lines(_test_cells(path)), _first_lines(result.get("failed", []))
+    assert tests, "an exercise has test cells"
+    assert tests - failed == set(), f"tests that pass without an answer: {tests - failed}"
+    assert failed - tests == set(), f"cells failed that are not tests (a hand-graded answer?): {failed - tests}"
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=course_id)
 def test_answers_imported_from_elsewhere_score_nothing(path: Path, tmp_path: Path) -> None:
     """Each part's first test fails when the answers come from a module instead of the notebook."""
     notebook = nbformat.read(path, as_version=4)
-    answers = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("solution")]
+    answers = [
+        cell
+        for cell in notebook.cells
+        if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code"
+    ]
     setup = "\n".join(
         cell.source for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "setup"
     )
@@ -74,7 +105,7 @@ def test_answers_imported_from_elsewhere_score_nothing(path: Path, tmp_path: Pat
     nbformat.write(notebook, copy)
     failed = _first_lines(_validator().validate(str(copy)).get("failed", []))
     first_test_of_each_part: dict[str, str] = {}
-    for cell in _grade_cells(path):
+    for cell in _test_cells(path):
         part = cell.source.split(":", 1)[0]  # '"""Part A (2 points)'
         first_test_of_each_part.setdefault(part.split(" (")[0], cell.source.splitlines()[0])
     passing = set(first_test_of_each_part.values()) - failed
@@ -84,8 +115,9 @@ def test_answers_imported_from_elsewhere_score_nothing(path: Path, tmp_path: Pat
 @pytest.mark.parametrize("path", SOLUTIONS, ids=course_id)
 def test_exercise_is_substantial_and_has_hidden_tests(path: Path) -> None:
     cells = _grade_cells(path)
+    tests = _test_cells(path)
     points = sum(cell.metadata.nbgrader.get("points", 0) for cell in cells)
-    hidden = [cell for cell in cells if "### BEGIN HIDDEN TESTS" in cell.source]
+    hidden = [cell for cell in tests if "### BEGIN HIDDEN TESTS" in cell.source]
     parts = [
         cell
         for cell in nbformat.read(path, as_version=4).cells
@@ -93,10 +125,16 @@ def test_exercise_is_substantial_and_has_hidden_tests(path: Path) -> None:
     ]
     assert points >= 10, f"{points} points; an exercise is worth at least 10"
     assert len(parts) >= 3, f"{len(parts)} parts; an exercise has at least 3"
-    assert len(hidden) * 2 >= len(cells), "most test cells should hold hidden tests"
-    for cell in cells:
+    assert len(hidden) * 2 >= len(tests), "most test cells should hold hidden tests"
+    for cell in tests:
         first_line = cell.source.splitlines()[0]
         assert first_line.startswith('"""'), f"{cell.metadata.nbgrader['grade_id']}: say what is checked"
+    for cell in cells:
+        if _is_hand_graded(cell):
+            grade_id = cell.metadata.nbgrader["grade_id"]
+            assert cell.cell_type == "markdown", f"{grade_id}: a hand-graded part is a written answer"
+            assert cell.source.startswith("### BEGIN SOLUTION\n"), f"{grade_id}: keep a model answer for graders"
+            assert cell.source.endswith("\n### END SOLUTION"), f"{grade_id}: keep a model answer for graders"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
