@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import sysconfig
 import tomllib
 from importlib import metadata
 from pathlib import Path
@@ -15,6 +16,9 @@ from paths import ROOT
 
 # pip's own tooling is not part of the lock; the course's package is installed from the repo.
 NOT_LOCKED = {"pip", "setuptools", "wheel", "system-design-hands-on"}
+# Where pip installs into this environment. Not sys.path: importing setuptools (nbgrader does)
+# appends setuptools/_vendor to it, whose vendored copies are not installed packages.
+INSTALL_FOLDERS = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
 
 
 def _normalise(name: str) -> str:
@@ -44,7 +48,7 @@ def test_installed_packages_match_environment_yml_exactly() -> None:
     pins = _environment_pins()
     installed = {
         _normalise(dist.metadata["Name"]): dist.version
-        for dist in metadata.distributions()
+        for dist in metadata.distributions(path=INSTALL_FOLDERS)
         if _normalise(dist.metadata["Name"]) not in NOT_LOCKED
     }
     missing = {name: version for name, version in pins.items() if name not in installed}

@@ -334,3 +334,30 @@ def test_activating_the_environment_puts_the_course_tools_first() -> None:
     script = "source .venv/bin/activate && command -v nbgrader jupyter && python -c 'import sys; print(sys.prefix)'"
     run = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     assert run.stdout.split() == [str(BIN / "nbgrader"), str(BIN / "jupyter"), str(Path(sys.prefix))]
+
+
+def test_class_options_after_the_assignment_go_to_nbgrader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """README: "For one run, add `--Execute.timeout=60` after the assignment"."""
+    from helpers import grading
+
+    calls = []
+
+    def autograde_class(assignment: str, course_dir: Path, options: list[str]) -> grading.ClassResult:
+        calls.append((assignment, options))
+        return grading.ClassResult(assignment)
+
+    monkeypatch.setattr(grading, "autograde_class", autograde_class)
+    assert grading.main(["--class", ASSIGNMENT, "--Execute.timeout=60", "--db", "sqlite:///x.db"]) == 0
+    assert grading.main([f"--class={ASSIGNMENT}"]) == 0
+    assert calls == [(ASSIGNMENT, ["--Execute.timeout=60", "--db", "sqlite:///x.db"]), (ASSIGNMENT, [])]
+
+
+def test_class_grading_names_an_assignment_it_cannot_find(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from helpers import grading
+
+    (tmp_path / "nbgrader_config.py").write_bytes((ROOT / "nbgrader_config.py").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    assert grading.main(["--class", "99-nothing"]) == 2
+    assert "error: assignment '99-nothing' has no notebooks in" in capsys.readouterr().err

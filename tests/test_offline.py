@@ -31,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,9 @@ def run_lesson(path: Path) -> dict[str, Any]:
             report.update(json.loads(notebook.cells[-1].outputs[0].text))
     _, alive = psutil.wait_procs(list(watcher.processes.values()), timeout=10)
     report["survivors"] = [f"pid {process.pid} {process.name()}" for process in alive]
+    for process in alive:  # recorded: now stop them, so no test leaves a process behind
+        with suppress(psutil.Error):
+            process.kill()
     report["stderr"] = stderr
     report["sockets"] = sorted(watcher.sockets)
     report["listening_after"] = sorted(
