@@ -393,7 +393,15 @@ class NotebookPage:
         message.wait_for(timeout=timeout_ms)
         classes = (message.get_attribute("class") or "").split()
         outcome = next((name.removeprefix("validation-") for name in classes if name.startswith("validation-")), "")
-        text = message.inner_text()
+        # What the learner reads includes the course's note (lab/custom/custom.css adds it as
+        # ::before / ::after text, which inner_text leaves out).
+        before, after = message.evaluate(
+            """(node) => ['::before', '::after'].map((part) => {
+                const content = getComputedStyle(node, part).content;
+                return content && content !== 'none' ? JSON.parse(content) : '';
+            })"""
+        )
+        text = "\n".join(part for part in (before, message.inner_text(), after) if part)
         self.page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
         message.wait_for(state="detached")
         return Validation(outcome, text)

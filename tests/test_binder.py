@@ -136,6 +136,8 @@ def test_jupyterlab_serves_start_here_with_the_learner_settings(binder: BinderBu
             page = response.read().decode()
         contents = server.api("GET", f"api/contents/{START_HERE}")
         notification = server.api("GET", "lab/api/settings/@jupyterlab/apputils-extension:notification")
+        with LOCAL.open(server.url("custom/custom.css"), timeout=30) as response:
+            custom_css = response.read().decode()
     assert contents["type"] == "notebook"
     assert contents["content"]["cells"]
     config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
@@ -144,3 +146,6 @@ def test_jupyterlab_serves_start_here_with_the_learner_settings(binder: BinderBu
     defaults = {name: spec.get("default") for name, spec in notification["schema"]["properties"].items()}
     assert defaults["checkForUpdates"] is False
     assert defaults["fetchNews"] == "false"
+    # the course's note in nbgrader's Validate dialog (hidden tests run at grading) is loaded
+    assert '<link rel="stylesheet" href="/custom/custom.css">' in page
+    assert custom_css == (ROOT / "lab" / "custom" / "custom.css").read_text()

@@ -1,7 +1,8 @@
 """nbgrader's Validate button in JupyterLab, as a learner presses it.
 
 An untouched exercise (exercises/) must be reported as failing its tests, and its reference
-solution (solutions/) as passing them all. The tests read the dialog the button opens; they
+solution (solutions/) as passing them all; either way the dialog must say that these are the
+visible tests and that hidden tests run at grading (lab/custom/custom.css adds that). The tests read the dialog the button opens; they
 do not depend on which parts an exercise has (tests/test_grading.py checks those).
 """
 
@@ -47,6 +48,7 @@ def test_validate_reports_failing_tests_for_an_untouched_exercise(page: Page, la
     tests = _test_cell_first_lines(path)
     assert tests, "an exercise has test cells"
     assert any(first_line in text for first_line in tests), f"the dialog names no test cell:\n{text}"
+    assert "Visible tests only: hidden tests run too when your work is graded." in text.splitlines()[0]
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=course_id)
@@ -54,3 +56,5 @@ def test_validate_reports_success_for_the_solution(page: Page, lab: LabServer, p
     outcome, text = _validate(page, lab, path)
     assert outcome == "success", text
     assert "passes all the tests" in text
+    # honest: a pass is the visible tests; the course's note says the hidden ones run at grading
+    assert text.splitlines()[-1].startswith("That means the visible tests pass. Hidden tests run too when your work is graded")
