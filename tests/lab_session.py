@@ -29,7 +29,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,12 +228,15 @@ def stop_process_tree(process: subprocess.Popen[bytes], timeout_s: float = SERVE
 
 
 @contextmanager
-def lab_server(scratch: Path, serve: Path | None = None, bin_dir: Path = BIN) -> Iterator[LabServer]:
+def lab_server(
+    scratch: Path, serve: Path | None = None, bin_dir: Path = BIN, env: Mapping[str, str] | None = None
+) -> Iterator[LabServer]:
     """JupyterLab serving a copy of the course from ``scratch / "course"``; stopped on exit.
 
     ``serve`` serves that folder instead of a copy; ``bin_dir`` is the environment whose
-    ``jupyter-lab`` runs (this one by default). Raises RuntimeError on exit if a process
-    the server started had to be killed.
+    ``jupyter-lab`` runs (this one by default); ``env`` sets variables of the server's
+    environment over the isolated one (e.g. a ``JUPYTER_CONFIG_DIR`` of its own). Raises
+    RuntimeError on exit if a process the server started had to be killed.
     """
     root = serve or copy_course(scratch / "course")
     home = scratch / "home"
@@ -256,7 +259,7 @@ def lab_server(scratch: Path, serve: Path | None = None, bin_dir: Path = BIN) ->
     ]
     with log.open("wb") as log_file:
         process = subprocess.Popen(
-            command, cwd=root, env=isolated_environment(home, bin_dir), stdin=subprocess.DEVNULL,
+            command, cwd=root, env={**isolated_environment(home, bin_dir), **(env or {})}, stdin=subprocess.DEVNULL,
             stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
         )
     server = LabServer(root, port, token, process, log)

@@ -2,8 +2,9 @@
 
 An untouched exercise (exercises/) must be reported as failing its tests, and its reference
 solution (solutions/) as passing them all; either way the dialog must say that these are the
-visible tests and that hidden tests run at grading (lab/custom/custom.css adds that). The tests read the dialog the button opens; they
-do not depend on which parts an exercise has (tests/test_grading.py checks those).
+visible tests and that hidden tests run at grading (lab/custom/custom.css adds that). The
+tests read the dialog the button opens; they do not depend on which parts an exercise has
+(tests/test_grading.py checks those).
 """
 
 from __future__ import annotations
@@ -57,4 +58,5 @@ def test_validate_reports_success_for_the_solution(page: Page, lab: LabServer, p
     assert outcome == "success", text
     assert "passes all the tests" in text
     # honest: a pass is the visible tests; the course's note says the hidden ones run at grading
-    assert text.splitlines()[-1].startswith("That means the visible tests pass. Hidden tests run too when your work is graded")
+    note = "That means the visible tests pass. Hidden tests run too when your work is graded"
+    assert text.splitlines()[-1].startswith(note)
