@@ -15,6 +15,10 @@ Sections:
     * lesson 01: interprocess communication (latency tail and failures, fan-out risk)
     * lesson 02: RPC (bytes on the wire, local vs remote call latency, chatty vs batched)
     * lesson 03: REST (duplicates created by retries, orders created per strategy)
+    * lesson 04: DNS (realised weighted split over time, staleness after a change)
+    * lesson 05: load balancers (response time per policy, load per server)
+    * lesson 06: content delivery networks (push vs pull: hit ratio, egress, storage; TTL and LRU models)
+    * lesson 07: API gateways (admitted/refused timeline per limiter, busiest span vs b + r·t)
 """
 
 from __future__ import annotations
@@ -31,11 +35,12 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.lines import Line2D
 from matplotlib.markers import MarkerStyle
-from matplotlib.patches import Circle
-from matplotlib.ticker import PercentFormatter
+from matplotlib.patches import Circle, Rectangle
+from matplotlib.ticker import NullLocator, PercentFormatter
 from matplotlib.transforms import IdentityTransform, ScaledTranslation, Transform
 from numpy.typing import ArrayLike, NDArray
 
+from helpers.cdn import CdnCosts
 from helpers.hashing import (
     HASH_SPACE,
     HashRing,
@@ -48,16 +53,27 @@ from helpers.hashing import (
 __all__ = [
     "ccdf",
     "node_colors",
+    "plot_admissions",
+    "plot_arrival_curve",
     "plot_balance_vs_virtual_nodes",
     "plot_call_latency",
     "plot_chatty_vs_batched",
     "plot_created",
     "plot_duplicates",
+    "plot_edge_storage",
     "plot_fan_out_risk",
+    "plot_hit_ratio_vs_traffic",
     "plot_latency_ccdf",
     "plot_loads",
+    "plot_lru_hit_ratio",
     "plot_moved",
+    "plot_origin_egress",
+    "plot_policy_latency",
+    "plot_realised_split",
     "plot_ring",
+    "plot_server_load",
+    "plot_staleness",
+    "plot_ttl_hit_ratio",
     "plot_wire_sizes",
 ]
 
@@ -327,7 +343,13 @@ def _shifted(ax: Axes, transform: Transform, x_points: float, y_points: float) -
 
 
 def _bars(
-    ax: Axes, x: NDArray[np.float64], heights: NDArray[np.float64], width: float, colors: object, gid: str
+    ax: Axes,
+    x: NDArray[np.float64],
+    heights: NDArray[np.float64],
+    width: float,
+    colors: object,
+    gid: str,
+    bottom: float = 0.0,
 ) -> PolyCollection:
     """Bars as one PolyCollection: one artist to create and draw, however many bars.
 
@@ -335,7 +357,7 @@ def _bars(
     costs more than the rest of a widget's redraw when there are 30 bars.
     """
     left, right = x - width / 2.0, x + width / 2.0
-    zero = np.zeros_like(heights)
+    zero = np.full_like(heights, bottom)
     corners = np.stack(
         [np.column_stack(pair) for pair in ((left, zero), (left, heights), (right, heights), (right, zero))],
         axis=1,
@@ -1000,4 +1022,605 @@ def plot_created(created: Mapping[str, int], requests: int, ax: Axes | None = No
     ax.set_axisbelow(True)
     ax.set_ylabel("orders created per order", fontsize="small")
     ax.set_title("Orders created per order placed", fontsize="medium", y=1.0)
+    return ax
+
+
+# --- lesson 07: API gateways and rate limiting ----------------------------------------------
+
+_LIMITER_COLORS = {
+    "token bucket": "#3b75af",
+    "fixed window": "#e07b28",
+    "sliding log": "#6a9f58",
+    "sliding counter": "#8c6bb1",
+}
+_REFUSED_COLOR = "#b3261e"
+
+
+def _limiter_color(name: str) -> str:
+    if name not in _LIMITER_COLORS:
+        raise ValueError(f"limiter must be one of {list(_LIMITER_COLORS)}, got {name!r}")
+    return _LIMITER_COLORS[name]
+
+
+def plot_admissions(
+    times: ArrayLike,
+    decisions: Mapping[str, ArrayLike],
+    duration_s: float,
+    window_s: float | None = None,
+    ax: Axes | None = None,
+    frame: bool = True,
+) -> Axes:
+    """Axes with one row per limiter: a tick for each request admitted, a red cross for each refused.
+
+    ``decisions`` maps a limiter ("token bucket", "fixed window", "sliding log", "sliding
+    counter") to one boolean per request of ``times``; rows run top to bottom in its order.
+    Dotted lines mark the fixed windows' edges when ``window_s`` is given. The axes, row
+    labels, legend and title depend only on the limiters named and ``duration_s``, so a
+    widget can draw them once. Ticks have gid "admitted", crosses gid "refused".
+    ``frame=False`` draws the data only, for a widget that redraws on the same Axes after
+    a first call with ``frame=True``.
+
+    Examples:
+        >>> from matplotlib.figure import Figure
+        >>> ax = plot_admissions([1.0, 2.0], {"sliding log": [True, False]}, 10.0, ax=Figure().add_subplot())
+        >>> [(line.get_gid(), line.get_xdata().tolist()) for line in ax.lines]
+        [('admitted', [1.0]), ('refused', [2.0])]
+    """
+    arrivals = np.asarray(times, dtype=np.float64)
+    if isinstance(duration_s, bool) or not isinstance(duration_s, (int, float)) or duration_s <= 0:
+        raise ValueError(f"duration_s must be a number > 0, got {duration_s!r}")
+    if window_s is not None and (isinstance(window_s, bool) or not window_s > 0):
+        raise ValueError(f"window_s must be a number > 0 or None, got {window_s!r}")
+    if not decisions:
+        raise ValueError("decisions must name at least one limiter, got an empty mapping")
+    ax = _axes(ax, (8.0, 2.5))
+    rows = len(decisions)
+    for row, (name, admitted) in enumerate(decisions.items()):
+        color = _limiter_color(name)
+        mask = np.asarray(admitted, dtype=np.bool_)
+        if mask.shape != arrivals.shape:
+            raise ValueError(f"decisions[{name!r}] has shape {mask.shape}, times {arrivals.shape}")
+        y = rows - 1 - row
+        ax.add_artist(Line2D(arrivals[mask], np.full(int(mask.sum()), y), linestyle="none", marker="|",
+                             markersize=11, markeredgewidth=1.0, color=color, gid="admitted", zorder=3))
+        ax.add_artist(Line2D(arrivals[~mask], np.full(int((~mask).sum()), y - 0.3), linestyle="none", marker="x",
+                             markersize=3.5, markeredgewidth=0.9, color=_REFUSED_COLOR, gid="refused", zorder=3))
+    if window_s is not None:
+        edges = np.arange(window_s, duration_s, window_s)
+        xs = np.repeat(edges, 3)
+        ys = np.tile([-0.6, rows - 0.4, np.nan], edges.size)
+        ax.add_artist(Line2D(xs, ys, color="0.45", linestyle=":", linewidth=0.9, gid="window-edges", zorder=1.5))
+    if not frame:
+        return ax  # the same Axes, already decorated: data only
+    ax.set_xlim(0.0, duration_s)
+    ax.set_ylim(-0.6, rows - 0.4)
+    ax.set_yticks(range(rows), list(decisions)[::-1], fontsize="small")
+    ax.tick_params(axis="x", labelsize="small")
+    ax.set_xlabel("arrival time (s)", fontsize="small")
+    ax.set_title("Admitted (ticks) and refused (crosses), request by request", fontsize="medium", y=1.0)
+    ax.legend(
+        handles=[
+            Line2D([], [], linestyle="none", marker="|", markersize=9, color="0.2", label="admitted"),
+            Line2D([], [], linestyle="none", marker="x", markersize=5, color=_REFUSED_COLOR, label="refused (429)"),
+            Line2D([], [], color="0.45", linestyle=":", linewidth=0.9, label="fixed-window edge"),
+        ],
+        loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=3, fontsize="x-small", frameon=False,
+    )
+    return ax
+
+
+def plot_arrival_curve(
+    spans_s: ArrayLike,
+    admitted_max: Mapping[str, ArrayLike],
+    capacity: float,
+    refill_per_s: float,
+    offered_max: ArrayLike | None = None,
+    ax: Axes | None = None,
+    frame: bool = True,
+) -> Axes:
+    """Axes with the most requests admitted in any span of length t, against t, and the bound b + r·t.
+
+    ``admitted_max`` maps a limiter to its maximum count for each span (see
+    ``helpers.ratelimit.max_in_any_span``). The dashed line is the token bucket's bound
+    ``capacity + refill_per_s * t`` (gid "bound"); the grey line, when given, the most
+    requests *offered* in any span (gid "offered"), which also sets the y range, so for a
+    fixed trace the axes never change. Curves have gid "admitted-max".
+    ``frame=False`` draws the curves and the bound only, for a widget that redraws on the
+    same Axes after a first call with ``frame=True`` (axes, legend and offered line stay).
+
+    Examples:
+        >>> from matplotlib.figure import Figure
+        >>> ax = plot_arrival_curve([0, 1, 2], {"token bucket": [5, 6, 7]}, 5, 1.0, ax=Figure().add_subplot())
+        >>> [line.get_gid() for line in ax.lines]
+        ['admitted-max', 'bound']
+    """
+    spans = np.asarray(spans_s, dtype=np.float64)
+    if spans.ndim != 1 or spans.size < 2 or np.isnan(spans).any() or (spans < 0).any():
+        raise ValueError(f"spans_s must hold at least two spans >= 0, got {spans_s!r}")
+    for name, value in (("capacity", capacity), ("refill_per_s", refill_per_s)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ValueError(f"{name} must be a number > 0, got {value!r}")
+    if not admitted_max:
+        raise ValueError("admitted_max must name at least one limiter, got an empty mapping")
+    ax = _axes(ax, (4.5, 3.5))
+    top = 0.0
+    for name, counts in admitted_max.items():
+        values = np.asarray(counts, dtype=np.float64)
+        if values.shape != spans.shape:
+            raise ValueError(f"admitted_max[{name!r}] has shape {values.shape}, spans_s {spans.shape}")
+        ax.add_artist(Line2D(spans, values, color=_limiter_color(name), linewidth=1.8, drawstyle="steps-post",
+                             label=name, gid="admitted-max", zorder=3))
+        top = max(top, float(values.max()))
+    ax.add_artist(Line2D(spans, capacity + refill_per_s * spans, color="0.15", linestyle="--", linewidth=1.2,
+                         label="bound b + r·t", gid="bound", zorder=2.5))
+    if not frame:
+        return ax  # the same Axes, already decorated: data only
+    if offered_max is not None:
+        offered = np.asarray(offered_max, dtype=np.float64)
+        if offered.shape != spans.shape:
+            raise ValueError(f"offered_max has shape {offered.shape}, spans_s {spans.shape}")
+        ax.add_artist(Line2D(spans, offered, color="0.6", linewidth=1.2, drawstyle="steps-post",
+                             label="offered", gid="offered", zorder=2))
+        top = float(offered.max())
+    ax.set_xlim(float(spans[0]), float(spans[-1]))
+    ax.set_ylim(0.0, max(top, 1.0) * 1.08)
+    ax.tick_params(labelsize="small")
+    ax.grid(True, color="0.9", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.set_xlabel("span t (s)", fontsize="small")
+    ax.set_ylabel("most requests in any span of t", fontsize="small")
+    ax.set_title("Admitted in the busiest span vs b + r·t", fontsize="medium", y=1.0)
+    # A fixed corner: "best" would measure the data on every redraw and move the legend around.
+    ax.legend(loc="upper left", fontsize="x-small", framealpha=0.9)
+    return ax
+
+
+# --- lesson 04: DNS (realised weighted split over time, staleness after a change) ----------
+
+SPLIT_WINDOW_S = 600.0
+"""x range of ``plot_realised_split``: ten minutes."""
+
+STALENESS_RANGE = (0.0, 1.5)
+"""x range of ``plot_staleness``, in units of the TTL."""
+
+
+def _fraction_series(name: str, values: ArrayLike, size: int | None = None) -> NDArray[np.float64]:
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1 or array.size == 0 or (size is not None and array.size != size):
+        raise ValueError(f"{name} must be a non-empty 1-d list" + (f" of {size} values" if size else "")
+                         + f", got shape {array.shape}")
+    if np.any(array < -1e-9) or np.any(array > 1 + 1e-9):
+        raise ValueError(f"{name} must hold shares from 0 to 1, got {array.min():.3g} to {array.max():.3g}")
+    return array
+
+
+def plot_realised_split(
+    times_s: ArrayLike, share: ArrayLike, expected: float, label: str = "eu-west", ax: Axes | None = None
+) -> Axes:
+    """Axes with the share of users sent to one endpoint over time: realised (steps) and expected (dashed).
+
+    Resolvers hand every user behind them the one answer they cached, so the realised share
+    moves in steps at cache expiries around the expected share. Axes run from 0 to 600 s and
+    0 to 100%, the same for every input. The realised line has gid "realised", the expected
+    one gid "expected".
+
+    Examples:
+        >>> from matplotlib.figure import Figure
+        >>> ax = plot_realised_split([0, 300, 600], [0.2, 0.3, 0.25], 0.25, ax=Figure().add_subplot())
+        >>> [float(y) for y in ax.lines[0].get_ydata()]
+        [0.2, 0.3, 0.25]
+    """
+    t = np.asarray(times_s, dtype=np.float64)
+    if t.ndim != 1 or t.size == 0 or np.any(t < 0):
+        raise ValueError(f"times_s must be a non-empty list of times >= 0, got {times_s!r}")
+    values = _fraction_series("share", share, t.size)
+    if isinstance(expected, bool) or not isinstance(expected, (int, float)) or not 0.0 <= expected <= 1.0:
+        raise ValueError(f"expected must be a share from 0 to 1, got {expected!r}")
+    ax = _axes(ax, (5.0, 3.2))
+    ax.add_artist(Line2D(t, values, color="#3b75af", linewidth=1.6, drawstyle="steps-post", gid="realised",
+                         zorder=3))
+    ax.add_artist(Line2D([0.0, SPLIT_WINDOW_S], [expected, expected], color="0.25", linestyle="--", linewidth=1.0,
+                         gid="expected", zorder=2))
+    ax.set_xlim(0.0, SPLIT_WINDOW_S)
+    ax.set_ylim(0.0, 1.0)
+    ax.set_xticks([0, 120, 240, 360, 480, 600], ["0", "2", "4", "6", "8", "10"])
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.tick_params(labelsize="small")
+    ax.grid(True, color="0.9", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.set_xlabel("time (minutes)", fontsize="small")
+    ax.set_ylabel(f"users sent to {label}", fontsize="small")
+    ax.set_title("Realised split (solid) vs expected (dashed)", fontsize="medium", y=1.0)
+    return ax
+
+
+def plot_staleness(t_over_ttl: ArrayLike, stale: ArrayLike, ax: Axes | None = None) -> Axes:
+    """Axes with the share of users still on the old record after a change, against t / TTL.
+
+    The simulated share is a step line (gid "stale"); the dotted line is the expectation
+    max(0, 1 - t/TTL) (gid "one-minus-t-over-ttl"), reached at t = TTL. Axes run from 0 to
+    1.5 TTL and 0 to 100%, the same for every input.
+
+    Examples:
+        >>> from matplotlib.figure import Figure
+        >>> ax = plot_staleness([0.0, 0.5, 1.0], [1.0, 0.5, 0.0], ax=Figure().add_subplot())
+        >>> [float(y) for y in ax.lines[0].get_ydata()]
+        [1.0, 0.5, 0.0]
+    """
+    x = np.asarray(t_over_ttl, dtype=np.float64)
+    if x.ndim != 1 or x.size == 0 or np.any(x < 0):
+        raise ValueError(f"t_over_ttl must be a non-empty list of values >= 0, got {t_over_ttl!r}")
+    values = _fraction_series("stale", stale, x.size)
+    ax = _axes(ax, (4.0, 3.2))
+    ax.add_artist(Line2D(x, values, color="#b3261e", linewidth=1.6, drawstyle="steps-post", gid="stale", zorder=3))
+    line = np.array([0.0, 1.0, STALENESS_RANGE[1]])
+    ax.add_artist(Line2D(line, np.clip(1.0 - line, 0.0, 1.0), color="0.3", linestyle=":", linewidth=1.4,
+                         gid="one-minus-t-over-ttl", zorder=2))
+    ax.set_xlim(*STALENESS_RANGE)
+    ax.set_ylim(0.0, 1.0)
+    ax.set_xticks([0.0, 0.5, 1.0, 1.5], ["0", "TTL/2", "TTL", "1.5 TTL"])
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.tick_params(labelsize="small")
+    ax.grid(True, color="0.9", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.set_xlabel("time since the change", fontsize="small")
+    ax.set_ylabel("users still on the old record", fontsize="small")
+    ax.set_title("After a change: 1 - t/TTL (dotted)", fontsize="medium", y=1.0)
+    return ax
+
+
+# --- lesson 05: load balancers (response time per policy, load per server) -------------------
+
+RESPONSE_TIME_RANGE = (0.3, 3000.0)
+"""y range of ``plot_policy_latency``: response time in units of mean work, log scale."""
+
+SERVER_LOAD_MAX = 1.5
+"""y limit of ``plot_server_load``: busier than 1 means the server cannot keep up."""
+
+_PERCENTILE_COLORS = ("#9ecae1", "#3b75af")  # p50 light, p99 dark
+
+
+def plot_policy_latency(
+    latencies: Mapping[str, Sequence[float]],
+    references: Mapping[str, float] | None = None,
+    highlight: str | None = None,
+    ax: Axes | None = None,
+    frame: bool = True,
+) -> Axes:
+    """Axes with, for each policy, a p50 bar, a p99 bar and a dot at the mean response time.
+
+    ``latencies`` maps a policy's name to ``(p50, p99, mean)``. ``references`` maps a
+    label to a mean response time drawn as a dashed line (e.g. the supermarket model's
+    T₁(λ) and T₂(λ)). The y axis is logarithmic and fixed (``RESPONSE_TIME_RANGE``), so a
+    widget can draw it once; values beyond it are clipped to the edge. The ``highlight``ed
+    policy's name is bold. Bars have gid "p50" and "p99", mean dots "mean", lines "reference".
+    With ``frame=False`` only those are drawn (for a widget that drew the frame once, with
+    the same policies and references).
+
+    Examples:
+        >>> from matplotlib.figure import Figure
+        >>> ax = plot_policy_latency({"random": (7.0, 46.0, 10.0)}, {"T1": 10.0}, ax=Figure().add_subplot())
+        >>> [round(float(bars.get_paths()[0].vertices[1, 1]), 1) for bars in ax.collections]
+        [7.0, 46.0]
+    """
+    if not latencies:
+        raise ValueError("latencies must name at least one policy, got an empty mapping")
+    if highlight is not None and highlight not in latencies:
+        raise ValueError(f"highlight must be one of {list(latencies)}, got {highlight!r}")
+    ax = _axes(ax, (6.0, 3.5))
+    low, high = RESPONSE_TIME_RANGE
+    names = list(latencies)
+    table = np.empty((len(names), 3))
+    for position, name in enumerate(names):
+        values = [float(v) for v in latencies[name]]
+        if len(values) != 3 or not all(math.isfinite(v) and v > 0 for v in values):
+            raise ValueError(f"latencies[{name!r}] must be three positive numbers (p50, p99, mean), got {values!r}")
+        table[position] = values
+    table = np.clip(table, low, high)
+    positions = np.arange(len(names), dtype=np.float64)
+    # The bars start at the axis' bottom, not at 0: the y axis is logarithmic.
+    for column, offset, gid in ((0, -0.18, "p50"), (1, 0.18, "p99")):
+        _bars(ax, positions + offset, table[:, column], 0.34, _PERCENTILE_COLORS[column], gid, bottom=low).set_zorder(3)
+    ax.add_artist(Line2D(positions, table[:, 2], linestyle="none", marker="o", markersize=5, color="black",
+                         gid="mean", zorder=4))
+    for number, (label, value) in enumerate((references or {}).items()):
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"references[{label!r}] must be a positive number, got {value!r}")
+        style: Literal["--", ":", "-."] = ("--", ":", "-.")[number % 3]
+        ax.add_artist(Line2D([-0.5, len(names) - 0.5], [value, value], color="0.35", linestyle=style,
+                             linewidth=1.0, gid="reference", label=label, zorder=2))
+    if not frame:
+        return ax
+    ax.set_yscale("log")
+    ax.set_xlim(-0.5, len(names) - 0.5)
+    ax.set_ylim(low, high)
+    ax.set_xticks(range(len(names)), [name.replace("-", "\n", 1) for name in names], fontsize="x-small")
+    for tick, name in zip(ax.get_xticklabels(), names, strict=True):
+        tick.set_fontweight("bold" if name == highlight else "normal")
+    ax.tick_params(axis="y", labelsize="small")
+    ax.grid(True, axis="y", color="0.9", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.set_ylabel("response time (mean work = 1)", fontsize="small")
+    ax.set_title("Response time by policy: p50, p99 and mean", fontsize="medium", y=1.0)
+    handles = [
+        Rectangle((0, 0), 1, 1, color=_PERCENTILE_COLORS[0], label="p50"),
+        Rectangle((0, 0), 1, 1, color=_PERCENTILE_COLORS[1], label="p99"),
+        Line2D([], [], linestyle="none", marker="o", markersize=5, color="black", label="mean"),
+        *(line for line in ax.lines if line.get_gid() == "reference"),
+    ]
+    # Below the axes, where no bar reaches: a widget draws it once and never over a bar.
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize="x-small",
+              ncols=len(handles), frameon=False, borderaxespad=0.0)
+    return ax
+
+
+def plot_server_load(
+    busy: Sequence[float], speeds: Sequence[float], ax: Axes | None = None, frame: bool = True
+) -> Axes:
+    """Axes with one bar per server, slowest to fastest: the share of time it was busy.
+
+    Servers at or above 1 could not keep up (their queue grew all the time) and are drawn
+    red, clipped at ``SERVER_LOAD_MAX`` with the value written on top. The axes are the
+    same for every input of the same length. Bars have gid "busy". With ``frame=False``
+    only the bars, their labels and the "fully busy" line are drawn.
+
+    Examples:
+        >>> from matplotlib.figure import Figure
+        >>> ax = plot_server_load([0.5, 1.2], [0.8, 1.2], ax=Figure().add_subplot())
+        >>> [round(float(path.vertices[1, 1]), 2) for path in ax.collections[0].get_paths()]
+        [0.5, 1.2]
+    """
+    values = np.asarray(busy, dtype=np.float64)
+    rates = np.asarray(speeds, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0 or values.shape != rates.shape:
+        raise ValueError(
+            f"busy and speeds must be lists of the same non-zero length, got {values.shape}, {rates.shape}"
+        )
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(f"busy must hold numbers >= 0, got {values.tolist()}")
+    ax = _axes(ax, (4.0, 3.5))
+    positions = np.arange(values.size)
+    overloaded = values >= 1.0
+    colors = np.where(overloaded, "#b3261e", "#3b75af")
+    # Above the "fully busy" line (zorder 2), as in a fast redraw that drew the line first.
+    _bars(ax, positions.astype(np.float64), np.minimum(values, SERVER_LOAD_MAX), 0.7, colors.tolist(),
+          "busy").set_zorder(3)
+    for position in np.flatnonzero(overloaded) if values.size <= 10 else []:  # no room for labels beyond 10
+        ax.text(float(position), min(values[position], SERVER_LOAD_MAX) + 0.02, f"{values[position]:.1f}", ha="center",
+                va="bottom", fontsize="x-small", color="#b3261e", zorder=4)
+    ax.add_artist(Line2D([-0.5, values.size - 0.5], [1.0, 1.0], color="0.3", linestyle="--", linewidth=1.0,
+                         gid="full", zorder=2))
+    ax.set_xlim(-0.5, values.size - 0.5)
+    if not frame:
+        return ax
+    ax.set_ylim(0.0, SERVER_LOAD_MAX + 0.15)
+    # No tick labels: the axis then looks the same for every input, and a widget draws it once.
+    ax.set_xticks([])
+    ax.tick_params(axis="y", labelsize="small")
+    ax.grid(True, axis="y", color="0.9", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.set_xlabel("servers, slowest to fastest", fontsize="small")
+    ax.set_ylabel("share of time busy", fontsize="small")
+    ax.set_title("Load per server", fontsize="medium", y=1.0)
+    return ax
+
+
+# --- lesson 06: content delivery networks (TTL hit ratio, push vs pull, LRU vs Che) ---------
+
+TRAFFIC_RANGE = (1e-2, 1e5)
+"""x range of the push-vs-pull panels: total requests per second, all edges together."""
+
+EGRESS_RANGE = (1e-3, 1e5)
+"""y range of ``plot_origin_egress``: objects per second sent by the origin."""
+
+STORAGE_RANGE = (1e-1, 1e7)
+"""y range of ``plot_edge_storage``: objects stored, all edges together."""
+
+_PULL_STYLE = _Style("#3b75af", "-", 2.0)
+_PUSH_STYLE = _Style("#e07b28", "--", 2.0)
+
+
+def _cdn_panel(
+    ax: Axes,
+    costs: CdnCosts,
+    pull: NDArray[np.float64],
+    push: float,
+    current_rate: float | None,
+    log_y: bool,
+    frame: bool,
+) -> None:
+    rates = costs.request_rate_per_s
+    ax.add_artist(_PULL_STYLE.line(rates, pull, gid="pull", zorder=3))
+    ax.add_artist(_PUSH_STYLE.line(list(TRAFFIC_RANGE), [push, push], gid="push", zorder=2.5))
+    if costs.crossover_rate_per_s is not None:
+        at = costs.crossover_rate_per_s
+        ax.add_artist(Line2D([at, at], [0, 1], transform=ax.get_xaxis_transform(), color="#6a1b9a",
+                             linestyle="-.", linewidth=1.2, gid="crossover", zorder=2))
+    if current_rate is not None:
+        value = float(np.interp(np.log(current_rate), np.log(rates), pull))
+        ax.add_artist(Line2D([current_rate, current_rate], [0, 1], transform=ax.get_xaxis_transform(),
+                             color="0.4", linestyle=":", linewidth=0.8, zorder=1.8, gid="current-rate"))
+        ax.add_artist(Line2D([current_rate, current_rate], [value, push], linestyle="none", marker="o",
+                             markersize=6, markeredgecolor="black", markeredgewidth=0.6, zorder=4, gid="current",
+                             color="0.2"))
+    if not frame:
+        return
+    ax.set_xscale("log")
+    ax.set_xlim(*TRAFFIC_RANGE)
+    # Minor ticks on log axes are dozens of artists each: without them a first draw is 10x faster.
+    ax.xaxis.set_minor_locator(NullLocator())
+    if log_y:
+        ax.set_yscale("log")
+        ax.yaxis.set_minor_locator(NullLocator())
+    ax.tick_params(labelsize="small")
+    ax.grid(True, color="0.9", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.set_xlabel("total requests per second", fontsize="small")
+
+
+def _cdn_legend(ax: Axes) -> None:
+    ax.legend(
+        handles=[
+            _PULL_STYLE.line([], [], label="pull"),
+            _PUSH_STYLE.line([], [], label="push"),
+            Line2D([], [], color="#6a1b9a", linestyle="-.", linewidth=1.2, label="egress crossover"),
+        ],
+        loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=3, fontsize="x-small", frameon=False,
+        handlelength=2.0, borderaxespad=0.0,
+    )
+
+
+def plot_hit_ratio_vs_traffic(
+    costs: CdnCosts, current_rate: float | None = None, ax: Axes | None = None, frame: bool = True
+) -> Axes:
+    """Axes with the edges' hit ratio against total traffic: pull's curve, push's line at 1.
+
+    A dash-dotted line marks the egress crossover (if any), a dotted line and dots the
+    ``current_rate``. Axes, title and legend are the same for every input; with
+    ``frame=False`` only the data is drawn (a widget draws the frame once). Curves have
+    gid "pull" and "push".
+
+    Examples:
+        >>> from matplotlib.figure import Figure
+        >>> from helpers.cdn import push_pull_costs
+        >>> costs = push_pull_costs([0.01, 1e5], 100, 3_600.0, 1 / 86_400)
+        >>> ax = plot_hit_ratio_vs_traffic(costs, ax=Figure().add_subplot())
+        >>> [line.get_gid() for line in ax.lines], ax.get_ylim() == (0.0, 1.05)
+        (['pull', 'push', 'crossover'], True)
+    """
+    ax = _axes(ax, (4.5, 3.5))
+    _cdn_panel(ax, costs, costs.pull_hit_ratio, costs.push_hit_ratio, current_rate, log_y=False, frame=frame)
+    if not frame:
+        return ax
+    ax.set_ylim(0.0, 1.05)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.set_ylabel("hit ratio", fontsize="small")
+    ax.set_title("Requests answered at the edge", fontsize="medium", y=1.0)
+    _cdn_legend(ax)
+    return ax
+
+
+def plot_origin_egress(
+    costs: CdnCosts, current_rate: float | None = None, ax: Axes | None = None, frame: bool = True
+) -> Axes:
+    """Axes with the objects the origin sends per second against total traffic, pull against push.
+
+    Pull fetches on misses (E Σ λᵢ/(1+λᵢT), at most one per object per edge per TTL);
+    push uploads every object to every edge at each update (u·O·E). Log axes with fixed
+    ranges (``TRAFFIC_RANGE``, ``EGRESS_RANGE``); the crossover is dash-dotted.
+
+    Examples:
+        >>> from matplotlib.figure import Figure
+        >>> from helpers.cdn import push_pull_costs
+        >>> ax = plot_origin_egress(push_pull_costs([0.01, 1e5], 100, 3_600.0, 1 / 86_400), ax=Figure().add_subplot())
+        >>> ax.get_yscale(), ax.get_ylim() == EGRESS_RANGE
+        ('log', True)
+    """
+    ax = _axes(ax, (4.5, 3.5))
+    _cdn_panel(ax, costs, costs.pull_egress_per_s, costs.push_egress_per_s, current_rate, log_y=True, frame=frame)
+    if not frame:
+        return ax
+    ax.set_ylim(*EGRESS_RANGE)
+    ax.set_ylabel("origin egress (objects/s)", fontsize="small")
+    ax.set_title("Origin to edges", fontsize="medium", y=1.0)
+    _cdn_legend(ax)
+    return ax
+
+
+def plot_edge_storage(
+    costs: CdnCosts, current_rate: float | None = None, ax: Axes | None = None, frame: bool = True
+) -> Axes:
+    """Axes with the objects stored on all edges against total traffic, pull (expected) against push (O·E).
+
+    Examples:
+        >>> from matplotlib.figure import Figure
+        >>> from helpers.cdn import push_pull_costs
+        >>> ax = plot_edge_storage(push_pull_costs([0.01, 1e5], 100, 3_600.0, 1 / 86_400), ax=Figure().add_subplot())
+        >>> [float(y) for y in ax.lines[1].get_ydata()]
+        [1000.0, 1000.0]
+    """
+    ax = _axes(ax, (4.5, 3.5))
+    _cdn_panel(ax, costs, costs.pull_storage, costs.push_storage, current_rate, log_y=True, frame=frame)
+    if not frame:
+        return ax
+    ax.set_ylim(*STORAGE_RANGE)
+    ax.set_ylabel("objects stored on all edges", fontsize="small")
+    ax.set_title("Edge storage", fontsize="medium", y=1.0)
+    _cdn_legend(ax)
+    return ax
+
+
+def plot_ttl_hit_ratio(
+    loads: ArrayLike, simulated: ArrayLike | None = None, ax: Axes | None = None
+) -> Axes:
+    """Axes with the TTL model's hit ratio λT/(1+λT) against λT, and simulated hit ratios as dots.
+
+    Examples:
+        >>> from matplotlib.figure import Figure
+        >>> ax = plot_ttl_hit_ratio([0.1, 1.0, 10.0], [0.1, 0.5, 0.9], ax=Figure().add_subplot())
+        >>> [line.get_gid() for line in ax.lines]
+        ['model', 'simulated']
+    """
+    x = np.asarray(loads, dtype=np.float64)
+    if x.ndim != 1 or x.size == 0 or (x <= 0).any() or np.isnan(x).any():
+        raise ValueError(f"loads must be a 1-D array of numbers > 0 (λT), got {loads!r}")
+    ax = _axes(ax, (5.0, 3.5))
+    grid = np.logspace(np.log10(x.min()) - 0.2, np.log10(x.max()) + 0.2, 200)
+    ax.add_artist(Line2D(grid, grid / (1 + grid), color="#3b75af", linewidth=2.0, gid="model",
+                         label="model λT/(1+λT)"))
+    if simulated is not None:
+        y = np.asarray(simulated, dtype=np.float64)
+        if y.shape != x.shape:
+            raise ValueError(f"simulated has shape {y.shape}, loads {x.shape}: give one hit ratio per load")
+        ax.add_artist(Line2D(x, y, linestyle="none", marker="o", markersize=6, color="#e07b28",
+                             markeredgecolor="black", markeredgewidth=0.6, gid="simulated", label="simulated"))
+    ax.set_xscale("log")
+    ax.set_xlim(grid[0], grid[-1])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_ylim(0.0, 1.0)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.grid(True, color="0.9", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.set_xlabel("λT: requests per object per edge within one TTL", fontsize="small")
+    ax.set_ylabel("hit ratio", fontsize="small")
+    ax.set_title("A TTL cache under Poisson requests", fontsize="medium")
+    ax.legend(fontsize="small", loc="upper left")
+    return ax
+
+
+def plot_lru_hit_ratio(
+    capacities: ArrayLike, simulated: ArrayLike, approximated: ArrayLike, objects: int, ax: Axes | None = None
+) -> Axes:
+    """Axes with an LRU cache's hit ratio against its size (share of the catalogue): simulated and Che's.
+
+    Examples:
+        >>> from matplotlib.figure import Figure
+        >>> ax = plot_lru_hit_ratio([10, 100], [0.3, 0.6], [0.31, 0.6], 1_000, ax=Figure().add_subplot())
+        >>> [line.get_gid() for line in ax.lines]
+        ['che', 'simulated']
+    """
+    sizes = np.asarray(capacities, dtype=np.float64)
+    if isinstance(objects, bool) or not isinstance(objects, (int, np.integer)) or objects < 1:
+        raise ValueError(f"objects must be an int >= 1, got {objects!r}")
+    sim, che = np.asarray(simulated, dtype=np.float64), np.asarray(approximated, dtype=np.float64)
+    if sizes.ndim != 1 or sim.shape != sizes.shape or che.shape != sizes.shape:
+        raise ValueError(f"capacities, simulated and approximated must be 1-D of one length, got "
+                         f"{sizes.shape}, {sim.shape}, {che.shape}")
+    ax = _axes(ax, (5.0, 3.5))
+    share = sizes / objects
+    ax.add_artist(Line2D(share, che, color="#3b75af", linewidth=2.0, gid="che", label="Che's approximation"))
+    ax.add_artist(Line2D(share, sim, linestyle="none", marker="o", markersize=6, color="#e07b28",
+                         markeredgecolor="black", markeredgewidth=0.6, gid="simulated", label="simulated LRU"))
+    ax.set_xscale("log")
+    ax.set_xlim(share.min() / 1.5, min(1.0, share.max() * 1.5))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_ylim(0.0, 1.0)
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=1))
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.grid(True, color="0.9", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.set_xlabel("cache size (share of the catalogue)", fontsize="small")
+    ax.set_ylabel("hit ratio", fontsize="small")
+    ax.set_title("An LRU edge under Zipf popularity", fontsize="medium")
+    ax.legend(fontsize="small", loc="upper left")
     return ax

@@ -16,6 +16,10 @@ Sections:
     * lesson 01: interprocess communication (IpcExplorer, explore_ipc)
     * lesson 02: RPC (RpcExplorer, explore_rpc)
     * lesson 03: REST (RetryExplorer, explore_retries; HypermediaBrowser, browse_orders)
+    * lesson 04: DNS and managed DNS routing (DnsExplorer, explore_dns)
+    * lesson 05: load balancers (BalancerExplorer, explore_balancing)
+    * lesson 06: content delivery networks (CdnExplorer, explore_cdn)
+    * lesson 07: API gateways and rate limiting (RateLimitExplorer, explore_rate_limits)
 """
 
 from __future__ import annotations
@@ -25,8 +29,8 @@ import re
 import struct
 import weakref
 import zlib
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from html import escape
 from typing import Any, Protocol
@@ -40,6 +44,17 @@ from matplotlib.figure import Figure
 from matplotlib.transforms import BboxBase
 from numpy.typing import NDArray
 
+from helpers.balancing import SIMULATED_POLICIES, QueueResult, compare_policies, supermarket_time
+from helpers.cdn import CdnCosts, crossover_rate, push_pull_costs
+from helpers.dns_routing import (
+    authoritative_query_rate,
+    effective_resolvers,
+    simulate_split,
+    simulate_staleness,
+    time_until_seen,
+    weighted_shares,
+    zipf_populations,
+)
 from helpers.hashing import (
     HashRing,
     Placement,
@@ -50,16 +65,34 @@ from helpers.hashing import (
 )
 from helpers.ipc import CallGraph, Simulation, percentile_ms, simulate
 from helpers.plots import (
+    plot_admissions,
+    plot_arrival_curve,
     plot_call_latency,
     plot_chatty_vs_batched,
     plot_created,
     plot_duplicates,
+    plot_edge_storage,
     plot_fan_out_risk,
+    plot_hit_ratio_vs_traffic,
     plot_latency_ccdf,
     plot_loads,
     plot_moved,
+    plot_origin_egress,
+    plot_policy_latency,
+    plot_realised_split,
     plot_ring,
+    plot_server_load,
+    plot_staleness,
     plot_wire_sizes,
+)
+from helpers.ratelimit import ALGORITHMS as RATE_LIMITERS
+from helpers.ratelimit import (
+    bursty_trace,
+    disagreement,
+    make_limiter,
+    max_in_any_span,
+    replay,
+    token_bucket_bound,
 )
 from helpers.rest import (
     STRATEGIES,
@@ -76,14 +109,22 @@ from helpers.rest import (
 from helpers.rpc import ENCODINGS, batched_ms, chatty_ms, encoded_sizes, latency_model_us
 
 __all__ = [
+    "BalancerExplorer",
+    "CdnExplorer",
+    "DnsExplorer",
     "HypermediaBrowser",
     "IpcExplorer",
     "Quiz",
+    "RateLimitExplorer",
     "RetryExplorer",
     "RingExplorer",
     "RpcExplorer",
     "browse_orders",
+    "explore_balancing",
+    "explore_cdn",
+    "explore_dns",
     "explore_ipc",
+    "explore_rate_limits",
     "explore_retries",
     "explore_ring",
     "explore_rpc",
@@ -1226,3 +1267,773 @@ def browse_orders() -> HypermediaBrowser:
     browser = HypermediaBrowser()
     _current_browser.append(browser)
     return browser
+
+
+# --- lesson 07: API gateways and rate limiting ----------------------------------------------
+
+BUCKET_CAPACITY_CHOICES = (1, 2, 5, 10, 15, 20, 30, 50)
+"""Token bucket sizes (b) the rate-limit explorer offers."""
+
+REFILL_RATE_CHOICES = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+"""Token bucket refill rates (r, tokens per second) the rate-limit explorer offers."""
+
+WINDOW_LIMIT_CHOICES = (5, 10, 20, 30, 50, 100)
+"""Requests per window (N) the window limiters of the rate-limit explorer offer."""
+
+WINDOW_CHOICES_S = (1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0)
+"""Window lengths (W, seconds) the rate-limit explorer offers."""
+
+TRACE_SECONDS = 60.0
+"""Length of the explorer's bursty trace."""
+
+_SPANS_S = np.linspace(0.0, 30.0, 121)
+
+_RATE_LIMIT_DATA_GIDS = frozenset({"admitted", "refused", "window-edges", "admitted-max", "bound"})
+
+_RATE_LIMIT_CAPTION = (
+    "<span style='color:#555;font-size:90%'>"
+    "One seeded bursty trace (background requests plus bursts, one of them straddling t = 30 s) replayed through "
+    "four limiters. The <b>token bucket</b> holds up to b tokens, refilled at r per second; a request takes one. "
+    "The <b>fixed window</b> admits N per window [kW, (k+1)W); the <b>sliding log</b> admits N in any W seconds; "
+    "the <b>sliding counter</b> estimates the last W seconds as previous&middot;(1 &minus; elapsed/W) + current. "
+    "<b>Left:</b> each request, admitted (tick) or refused with a 429 (red cross); dotted lines are the fixed "
+    "windows' edges. <b>Right:</b> the most requests admitted in any span of t seconds, for each limiter, against "
+    "the token bucket's bound b + r&middot;t (dashed) and the most the trace offered (grey).</span>"
+)
+
+
+@lru_cache(maxsize=1)
+def _rate_limit_trace() -> NDArray[np.float64]:
+    rng = np.random.default_rng(SIMULATION_SEED)
+    background = bursty_trace(rng, duration_s=TRACE_SECONDS, base_rate_per_s=1.0, bursts=3, burst_size=20)
+    # A burst on each side of t = 30 s: an edge of every fixed window the explorer offers.
+    straddling = np.concatenate([np.linspace(29.6, 29.95, 15), np.linspace(30.0, 30.35, 15)])
+    return np.sort(np.concatenate([background, straddling]))
+
+
+@lru_cache(maxsize=1)
+def _offered_max() -> NDArray[np.int64]:
+    return max_in_any_span(_rate_limit_trace(), _SPANS_S)
+
+
+class RateLimitExplorer(widgets.VBox):
+    """Explorer for lesson 07: four rate limiters on one bursty trace, and the token bucket's b + r·t bound.
+
+    Four sliders: the token bucket's size (b) and refill rate (r), and the window
+    limiters' requests per window (N) and window length (W). The figure shows (a) every
+    request of the trace, admitted or refused, per limiter, and (b) the most requests each
+    limiter admitted in any span of t seconds against b + r·t.
+
+    Attributes:
+        sliders: the sliders by name, "capacity", "refill_per_s", "limit" and "window_s".
+        image: the Image widget holding the PNG of the figure.
+        status: the HTML widget under the figure.
+        decisions: the current decisions, per limiter (one boolean per request).
+
+    Examples:
+        >>> explorer = RateLimitExplorer()
+        >>> explorer.image.value[:4] == b"\\x89PNG"
+        True
+        >>> explorer.sliders["capacity"].value = 50
+        >>> "bound b + r&middot;t holds" in explorer.status.value
+        True
+    """
+
+    def __init__(
+        self, capacity: int = 10, refill_per_s: float = 1.0, limit: int = 10, window_s: float = 10.0
+    ) -> None:
+        _check_choice("capacity", capacity, BUCKET_CAPACITY_CHOICES)
+        _check_choice("refill_per_s", refill_per_s, REFILL_RATE_CHOICES)  # type: ignore[arg-type]
+        _check_choice("limit", limit, WINDOW_LIMIT_CHOICES)
+        _check_choice("window_s", window_s, WINDOW_CHOICES_S)  # type: ignore[arg-type]
+        style = {"description_width": "initial"}
+        self.sliders: dict[str, Any] = {
+            "capacity": widgets.SelectionSlider(
+                options=[(str(b), b) for b in BUCKET_CAPACITY_CHOICES], value=capacity,
+                description="bucket size (b)", style=style,
+            ),
+            "refill_per_s": widgets.SelectionSlider(
+                options=[(f"{r:g}/s", r) for r in REFILL_RATE_CHOICES], value=refill_per_s,
+                description="refill (r)", style=style,
+            ),
+            "limit": widgets.SelectionSlider(
+                options=[(str(n), n) for n in WINDOW_LIMIT_CHOICES], value=limit,
+                description="per window (N)", style=style,
+            ),
+            "window_s": widgets.SelectionSlider(
+                options=[(f"{w:g} s", w) for w in WINDOW_CHOICES_S], value=window_s,
+                description="window (W)", style=style,
+            ),
+        }
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+        self.status = widgets.HTML("")
+        self.decisions: dict[str, NDArray[np.bool_]] = {}
+        self._decorated = False
+        self._panels = _PanelFigure(
+            figsize=(11.0, 4.0), dpi=80, rects=[(0.12, 0.30, 0.52, 0.60), (0.72, 0.15, 0.26, 0.75)],
+        )
+        self._timeline_ax, self._curve_ax = self._panels.axes
+        # Both plot functions draw fixed axes, titles and legends for a fixed trace; the
+        # offered curve never changes. Only ticks, crosses, edges, curves and the bound move.
+        self._panels.keep_constant(self._timeline_ax, "title", "xaxis", "yaxis", "legend")
+        self._panels.keep_constant(self._curve_ax, "title", "xaxis", "yaxis", "legend", gids={"offered"})
+        super().__init__(
+            [
+                widgets.HBox([self.sliders["capacity"], self.sliders["refill_per_s"]]),
+                widgets.HBox([self.sliders["limit"], self.sliders["window_s"]]),
+                self.image,
+                self.status,
+                widgets.HTML(_RATE_LIMIT_CAPTION),
+            ]
+        )
+        for slider in self.sliders.values():
+            slider.observe(self._on_setting, names="value")
+        self.update()
+
+    @property
+    def widget(self) -> RateLimitExplorer:
+        """The widget to display: the explorer itself."""
+        return self
+
+    def _on_setting(self, change: dict[str, Any]) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Replay the trace through the four limiters at the current settings and redraw the figure."""
+        capacity = int(self.sliders["capacity"].value)
+        refill = float(self.sliders["refill_per_s"].value)
+        limit = int(self.sliders["limit"].value)
+        window = float(self.sliders["window_s"].value)
+        trace = _rate_limit_trace()
+        self.decisions = {
+            name: replay(trace, make_limiter(name, capacity, refill, limit, window)) for name in RATE_LIMITERS
+        }
+        admitted_max = {name: max_in_any_span(trace[mask], _SPANS_S) for name, mask in self.decisions.items()}
+        # Axes, labels, legends and the offered curve never change: decorate them on the first
+        # frame only, then replace just the data lines (the two legends alone cost ~50 ms).
+        frame = not self._decorated
+        for ax in self._panels.axes:
+            for line in [line for line in ax.lines if line.get_gid() in _RATE_LIMIT_DATA_GIDS]:
+                line.remove()
+        plot_admissions(trace, self.decisions, TRACE_SECONDS, window_s=window, ax=self._timeline_ax, frame=frame)
+        plot_arrival_curve(_SPANS_S, admitted_max, capacity, refill, offered_max=_offered_max(), ax=self._curve_ax,
+                           frame=frame)  # fmt: skip
+        self._decorated = True
+        self.image.value = self._panels.png()
+        bound_holds = bool((admitted_max["token bucket"] <= token_bucket_bound(capacity, refill, _SPANS_S)).all())
+        busiest = {  # the most admitted in any W seconds: just under W, so (t - W, t] as the limiters count
+            name: int(max_in_any_span(trace[mask], [window * (1 - 1e-9)])[0]) for name, mask in self.decisions.items()
+        }
+        counts = {name: int(mask.sum()) for name, mask in self.decisions.items()}
+        off = disagreement(self.decisions["sliding counter"], self.decisions["sliding log"])
+        self.status.value = (
+            f"{trace.size} requests. Token bucket (b = {capacity}, r = {refill:g}/s) admitted "
+            f"<b>{counts['token bucket']}</b>; the bound b + r&middot;t "
+            + ("holds for every span" if bound_holds else "is <b>broken</b>")
+            + f". With N = {limit} per W = {window:g} s: fixed window <b>{counts['fixed window']}</b> "
+            f"(busiest {window:g} s: <b>{busiest['fixed window']}</b>, up to 2N = {2 * limit}), sliding log "
+            f"<b>{counts['sliding log']}</b> (busiest: <b>{busiest['sliding log']}</b>, never above N), sliding "
+            f"counter <b>{counts['sliding counter']}</b> (busiest: {busiest['sliding counter']}; decided "
+            f"differently from the log on {off:.1%} of requests)."
+        )
+
+
+def explore_rate_limits() -> RateLimitExplorer:
+    """Rate-limit explorer for lesson 07 at its default settings: a notebook cell's one line.
+
+    Examples:
+        >>> explore_rate_limits().sliders["capacity"].value
+        10
+    """
+    return RateLimitExplorer()
+
+
+# --- lesson 04: DNS and managed DNS routing -------------------------------------------------
+
+DNS_WEIGHT_CHOICES = (0, 1, 2, 5, 10, 25, 50, 100, 150, 200, 255)
+"""Route 53-style weights (0 to 255) the DNS explorer offers for each region."""
+
+DNS_RESOLVER_CHOICES = (1, 3, 10, 30, 100, 300, 1_000, 3_000, 10_000)
+"""Numbers of resolvers (each fronting a Zipf-sized share of users) the DNS explorer offers."""
+
+DNS_TTL_CHOICES_S = (30, 60, 120, 300, 600, 3_600)
+"""TTLs in seconds the DNS explorer offers."""
+
+DNS_EUROPE_SHARE_CHOICES = tuple(round(0.1 * i, 1) for i in range(11))
+"""Shares of users in Europe the DNS explorer offers (the rest are in North America)."""
+
+DNS_POLICY_CHOICES = ("weighted", "geolocation")
+"""Routing policies the DNS explorer compares."""
+
+_SPLIT_TIMES_S = np.linspace(0.0, 600.0, 121)
+_STALE_GRID = np.linspace(0.0, 1.5, 91)
+
+_DNS_CAPTION = (
+    "<span style='color:#555;font-size:90%'>"
+    "Two regions serve <code>www.shop.test</code>: us-east and eu-west. Users sit behind resolvers whose sizes "
+    "follow a Zipf law (a few big ones, many small ones). Each resolver caches <b>one</b> answer for a TTL and "
+    "gives it to all its users, then asks again. <b>weighted</b>: each fresh answer is eu-west with probability "
+    "w<sub>eu</sub> / (w<sub>eu</sub> + w<sub>us</sub>). <b>geolocation</b>: a resolver in Europe gets eu-west, "
+    "any other gets the default, us-east. <b>Left:</b> share of users sent to eu-west over ten minutes, realised "
+    "(steps) against expected (dashed). <b>Right:</b> after a change at t = 0, share of users whose resolver "
+    "still holds the old answer, simulated against 1 &minus; t/TTL.</span>"
+)
+
+
+@lru_cache(maxsize=64)
+def _dns_simulation(
+    eu_weight: int, us_weight: int, resolvers: int, ttl_s: int, europe_share: float, policy: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float, float]:
+    rng = np.random.default_rng(SIMULATION_SEED)
+    populations = zipf_populations(resolvers, rng)
+    if policy == "weighted":
+        probabilities = np.array([weighted_shares([us_weight, eu_weight])])
+        expected = float(probabilities[0, 1])
+    else:
+        in_europe = rng.random(resolvers) < europe_share
+        probabilities = np.stack([~in_europe, in_europe], axis=1).astype(np.float64)
+        expected = europe_share
+    split = simulate_split(probabilities, populations, ttl_s, _SPLIT_TIMES_S, rng)[:, 1]
+    stale = simulate_staleness(_STALE_GRID * ttl_s, ttl_s, populations, rng)
+    split.flags.writeable = False
+    stale.flags.writeable = False
+    return split, stale, expected, effective_resolvers(populations)
+
+
+class DnsExplorer(widgets.VBox):
+    """Explorer for lesson 04: how weighted and geolocation DNS split real traffic, and how fast a change is seen.
+
+    Sliders: eu-west's weight (the main slider), us-east's weight, the number of resolvers,
+    the TTL and the share of users in Europe; buttons choose the policy. The figure shows
+    (a) the share of users sent to eu-west over ten minutes, realised against expected, and
+    (b) after a change, the share of users whose resolver still holds the old answer,
+    against 1 - t/TTL.
+
+    Attributes:
+        sliders: the sliders by name, "eu_weight", "us_weight", "resolvers", "ttl_s",
+            "europe_share", and the policy buttons, "policy".
+        image: the Image widget holding the PNG of the figure.
+        status: the HTML widget under the figure.
+
+    Examples:
+        >>> explorer = DnsExplorer()
+        >>> explorer.image.value[:4] == b"\\x89PNG"
+        True
+        >>> explorer.sliders["eu_weight"].value = 5
+        >>> "expected <b>83%</b>" in explorer.status.value
+        True
+    """
+
+    def __init__(
+        self,
+        eu_weight: int = 1,
+        us_weight: int = 1,
+        resolvers: int = 100,
+        ttl_s: int = 60,
+        europe_share: float = 0.3,
+        policy: str = "weighted",
+    ) -> None:
+        _check_choice("eu_weight", eu_weight, DNS_WEIGHT_CHOICES)
+        _check_choice("us_weight", us_weight, DNS_WEIGHT_CHOICES)
+        _check_choice("resolvers", resolvers, DNS_RESOLVER_CHOICES)
+        _check_choice("ttl_s", ttl_s, DNS_TTL_CHOICES_S)
+        _check_choice("europe_share", europe_share, DNS_EUROPE_SHARE_CHOICES)  # type: ignore[arg-type]
+        if policy not in DNS_POLICY_CHOICES:
+            raise ValueError(f"policy must be one of {list(DNS_POLICY_CHOICES)}, got {policy!r}")
+        style = {"description_width": "initial"}
+
+        def choice_slider(name: str, description: str, choices: Sequence[Any], value: Any, label: Any = str) -> Any:
+            return widgets.SelectionSlider(
+                options=[(label(choice), choice) for choice in choices], value=value, description=description,
+                style=style,
+            )
+
+        self.sliders: dict[str, Any] = {
+            "eu_weight": choice_slider("eu_weight", "eu-west weight", DNS_WEIGHT_CHOICES, eu_weight),
+            "us_weight": choice_slider("us_weight", "us-east weight", DNS_WEIGHT_CHOICES, us_weight),
+            "resolvers": choice_slider("resolvers", "resolvers", DNS_RESOLVER_CHOICES, resolvers, lambda n: f"{n:,}"),
+            "ttl_s": choice_slider("ttl_s", "TTL (s)", DNS_TTL_CHOICES_S, ttl_s, lambda s: f"{s:,}"),
+            "europe_share": choice_slider(
+                "europe_share", "users in Europe", DNS_EUROPE_SHARE_CHOICES, europe_share, lambda q: f"{q:.0%}"
+            ),
+            "policy": widgets.ToggleButtons(options=list(DNS_POLICY_CHOICES), value=policy, description="policy",
+                                            style=style),
+        }
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+        self.status = widgets.HTML("")
+        self._panels = _PanelFigure(
+            figsize=(11.0, 3.8), dpi=80, rects=[(0.07, 0.15, 0.50, 0.74), (0.68, 0.15, 0.30, 0.74)],
+        )
+        self._split_ax, self._stale_ax = self._panels.axes
+        self._panels.keep_constant(self._split_ax, "title", "xaxis", "yaxis")
+        self._panels.keep_constant(self._stale_ax, "title", "xaxis", "yaxis", gids={"one-minus-t-over-ttl"})
+        super().__init__(
+            [
+                widgets.HBox([self.sliders["eu_weight"], self.sliders["us_weight"], self.sliders["resolvers"]]),
+                widgets.HBox([self.sliders["ttl_s"], self.sliders["europe_share"], self.sliders["policy"]]),
+                self.image,
+                self.status,
+                widgets.HTML(_DNS_CAPTION),
+            ]
+        )
+        for control in self.sliders.values():
+            control.observe(self._on_setting, names="value")
+        self.update()
+
+    @property
+    def widget(self) -> DnsExplorer:
+        """The widget to display: the explorer itself."""
+        return self
+
+    def _on_setting(self, change: dict[str, Any]) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Simulate the current setting (or take it from the cache) and redraw the figure."""
+        eu_weight, us_weight = int(self.sliders["eu_weight"].value), int(self.sliders["us_weight"].value)
+        resolvers, ttl_s = int(self.sliders["resolvers"].value), int(self.sliders["ttl_s"].value)
+        europe_share, policy = float(self.sliders["europe_share"].value), str(self.sliders["policy"].value)
+        split, stale, expected, effective = _dns_simulation(eu_weight, us_weight, resolvers, ttl_s, europe_share,
+                                                            policy)  # fmt: skip
+        for ax in self._panels.axes:
+            _wipe(ax)
+        plot_realised_split(_SPLIT_TIMES_S, split, expected, ax=self._split_ax)
+        plot_staleness(_STALE_GRID, stale, ax=self._stale_ax)
+        self.image.value = self._panels.png()
+        half = float(np.interp(0.5, _STALE_GRID, stale))
+        rate = authoritative_query_rate(resolvers, ttl_s)
+        self.status.value = (
+            f"<b>{policy}</b>: eu-west expected <b>{expected:.0%}</b>; realised {split.mean():.0%} on average, "
+            f"from {split.min():.0%} to {split.max():.0%} over ten minutes "
+            f"({resolvers:,} resolvers, as uneven as {effective:,.1f} equal ones).<br>"
+            f"After a change: {half:.0%} of users still on the old answer at TTL/2 (expected 50%), none after "
+            f"{ttl_s:,} s; 90% see it after {time_until_seen(0.9, ttl_s):,.0f} s. The authoritative server gets "
+            f"about {rate:,.1f} queries/s from busy resolvers (R/TTL)."
+        )
+
+
+def explore_dns() -> DnsExplorer:
+    """DNS routing explorer for lesson 04 at its default settings: a notebook cell's one line.
+
+    Examples:
+        >>> explore_dns().sliders["resolvers"].value
+        100
+    """
+    return DnsExplorer()
+
+
+# --- lesson 05: load balancers --------------------------------------------------------------
+
+BALANCER_LOAD_CHOICES = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
+"""Offered loads λ (share of the total capacity) that the balancing explorer offers."""
+
+BALANCER_SERVER_CHOICES = (2, 3, 4, 6, 8, 10, 15, 20)
+"""Numbers of servers behind the balancer in the balancing explorer."""
+
+SPEED_SPREAD_CHOICES = (1.0, 1.5, 2.0, 3.0, 4.0, 8.0)
+"""Fastest server's speed over the slowest one's (1: all alike)."""
+
+REFRESH_CHOICES = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
+"""How often the balancer's view of the queues is refreshed, in mean job times (0: always fresh)."""
+
+BALANCER_JOBS = 3_000
+"""Jobs simulated per setting in the balancing explorer (the first 10% only warm up)."""
+
+_BALANCER_CAPTION = (
+    "<span style='color:#555;font-size:90%'>"
+    f"Each setting sends the same seeded stream of {BALANCER_JOBS:,} jobs (Poisson arrivals, exponential work of "
+    "mean 1) to FIFO servers whose speeds have mean 1, once per policy; the load &lambda; is the arrival rate over "
+    "the total capacity. <i>round-robin</i> and <i>random</i> ignore the servers; <i>weighted-round-robin</i> "
+    "(smooth, as in nginx) weighs them by speed; <i>least-connections</i> sends each job to the server with the "
+    "fewest jobs; <i>power-of-two</i> samples two servers and takes the one with fewer. Both read the jobs per "
+    "server from a board refreshed every <i>refresh</i> time units (0: always fresh). <b>Left:</b> p50 and p99 "
+    "response time (log scale) and the mean (dot); the lines are the supermarket model's mean times for n "
+    "&rarr; &infin; equal servers, T<sub>1</sub>(&lambda;) for one random choice and T<sub>2</sub>(&lambda;) for "
+    "two. <b>Right:</b> the share of time each server of the chosen policy was busy; red bars could not keep up, "
+    "and their queues grew until the simulation stopped.</span>"
+)
+
+
+@lru_cache(maxsize=64)
+def _policy_results(load: float, servers: int, spread: float, refresh: float) -> Mapping[str, QueueResult]:
+    # One seed for every setting: the same arrivals for every policy (a fair comparison),
+    # and moving a slider and back redraws the same picture.
+    return compare_policies(load, servers, spread, BALANCER_JOBS, seed=SIMULATION_SEED, refresh_interval=refresh)
+
+
+@lru_cache(maxsize=64)
+def _policy_summary(load: float, servers: int, spread: float, refresh: float) -> dict[str, tuple[float, float, float]]:
+    """(p50, p99, mean) response time of each policy at a setting."""
+    summary = {}
+    for name, result in _policy_results(load, servers, spread, refresh).items():
+        p50, p99 = np.percentile(result.response_times, [50, 99])
+        summary[name] = (float(p50), float(p99), result.mean)
+    return summary
+
+
+def _wipe_data(ax: Axes) -> None:
+    """Remove what a plot function drew with ``frame=False``, keeping the frame and the legend."""
+    for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
+        artist.remove()
+
+
+def _times_text(times: tuple[float, float, float]) -> str:
+    return f"{times[0]:.2f} / {times[1]:.1f} / {times[2]:.2f}"
+
+
+class BalancerExplorer(widgets.VBox):
+    """Explorer for lesson 05: response times and server loads under each balancing policy.
+
+    Five sliders: the load λ, the number of servers, the speed spread (fastest over
+    slowest), how stale the balancer's view of the queues is, and the policy whose
+    per-server load is shown. The figure shows (a) p50, p99 and mean response time of
+    every policy on the same jobs, with the supermarket model's T₁(λ) and T₂(λ), and
+    (b) how busy each server was under the chosen policy.
+
+    Attributes:
+        sliders: the sliders by name, "load", "servers", "spread", "refresh" and "policy".
+        image: the Image widget holding the PNG of the figure.
+        status: the HTML widget under the figure.
+
+    Examples:
+        >>> explorer = BalancerExplorer()
+        >>> explorer.image.value[:4] == b"\\x89PNG"
+        True
+        >>> explorer.sliders["policy"].value = "random"
+        >>> "<b>random</b>" in explorer.status.value
+        True
+    """
+
+    def __init__(
+        self,
+        load: float = 0.9,
+        servers: int = 10,
+        spread: float = 1.0,
+        refresh: float = 0.0,
+        policy: str = "power-of-two",
+    ) -> None:
+        _check_choice("load", load, BALANCER_LOAD_CHOICES)  # type: ignore[arg-type]
+        _check_choice("servers", servers, BALANCER_SERVER_CHOICES)
+        _check_choice("spread", spread, SPEED_SPREAD_CHOICES)  # type: ignore[arg-type]
+        _check_choice("refresh", refresh, REFRESH_CHOICES)  # type: ignore[arg-type]
+        if policy not in SIMULATED_POLICIES:
+            raise ValueError(f"policy must be one of {list(SIMULATED_POLICIES)}, got {policy!r}")
+        style = {"description_width": "initial"}
+        self.sliders: dict[str, Any] = {
+            "load": widgets.SelectionSlider(
+                options=[(f"{lam:g}", lam) for lam in BALANCER_LOAD_CHOICES], value=load,
+                description="load (λ)", style=style,
+            ),
+            "servers": widgets.SelectionSlider(
+                options=[(str(n), n) for n in BALANCER_SERVER_CHOICES], value=servers,
+                description="servers", style=style,
+            ),
+            "spread": widgets.SelectionSlider(
+                options=[(f"{s:g}x", s) for s in SPEED_SPREAD_CHOICES], value=spread,
+                description="fastest / slowest", style=style,
+            ),
+            "refresh": widgets.SelectionSlider(
+                options=[("fresh" if r == 0 else f"every {r:g}", r) for r in REFRESH_CHOICES], value=refresh,
+                description="load board refreshed", style=style,
+            ),
+            "policy": widgets.SelectionSlider(
+                options=list(SIMULATED_POLICIES), value=policy, description="policy (right)", style=style,
+            ),
+        }
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+        self.status = widgets.HTML("")
+        self._panels = _PanelFigure(
+            figsize=(11.0, 4.0), dpi=80, rects=[(0.07, 0.26, 0.55, 0.65), (0.71, 0.26, 0.27, 0.65)],
+        )
+        self._latency_ax, self._load_ax = self._panels.axes
+        self._framed = False
+        # Both plot functions draw fixed axes, titles and legends, and the "fully busy" line
+        # never moves: only bars, dots and the reference lines are redrawn.
+        self._panels.keep_constant(self._latency_ax, "title", "xaxis", "yaxis", "legend")
+        self._panels.keep_constant(self._load_ax, "title", "xaxis", "yaxis", gids={"full"})
+        super().__init__(
+            [
+                widgets.HBox([self.sliders["load"], self.sliders["servers"], self.sliders["spread"]]),
+                widgets.HBox([self.sliders["refresh"], self.sliders["policy"]]),
+                self.image,
+                self.status,
+                widgets.HTML(_BALANCER_CAPTION),
+            ]
+        )
+        for slider in self.sliders.values():
+            slider.observe(self._on_setting, names="value")
+        self.update()
+
+    @property
+    def widget(self) -> BalancerExplorer:
+        """The widget to display: the explorer itself."""
+        return self
+
+    def _on_setting(self, change: dict[str, Any]) -> None:
+        self.update()
+
+    @property
+    def results(self) -> Mapping[str, QueueResult]:
+        """Every policy's simulated result at the current setting."""
+        return _policy_results(
+            float(self.sliders["load"].value), int(self.sliders["servers"].value),
+            float(self.sliders["spread"].value), float(self.sliders["refresh"].value),
+        )
+
+    def update(self) -> None:
+        """Simulate the current setting (or take it from the cache) and redraw the figure."""
+        load = float(self.sliders["load"].value)
+        policy = str(self.sliders["policy"].value)
+        results = self.results
+        summary = _policy_summary(
+            load, int(self.sliders["servers"].value), float(self.sliders["spread"].value),
+            float(self.sliders["refresh"].value),
+        )
+        t1, t2 = supermarket_time(load, 1), supermarket_time(load, 2)
+        for ax in self._panels.axes:
+            _wipe_data(ax)
+        # The frames (log axis, ticks, titles, legend) are the same for every setting: drawn
+        # the first time only, then kept in the figure's constant background.
+        plot_policy_latency(
+            summary,
+            references={"T₁(λ), random, n → ∞": t1, "T₂(λ), two choices, n → ∞": t2},
+            ax=self._latency_ax, frame=not self._framed,
+        )
+        chosen = results[policy]
+        plot_server_load(chosen.busy.tolist(), chosen.speeds.tolist(), ax=self._load_ax, frame=not self._framed)
+        self._framed = True
+        self.image.value = self._panels.png()
+        rows = "; ".join(
+            (f"<b>{name}</b>" if name == policy else name) + f" {_times_text(times)}" for name, times in summary.items()
+        )
+        overloaded = int(np.sum(chosen.busy >= 1.0))
+        refresh = float(self.sliders["refresh"].value)
+        self.status.value = (
+            f"&lambda; = {load:g}, {chosen.speeds.size} servers, fastest/slowest "
+            f"{float(self.sliders['spread'].value):g}&times;, board "
+            f"{'fresh' if refresh == 0 else f'refreshed every {refresh:g}'}. "
+            f"p50 / p99 / mean: {rows}. Supermarket model (n &rarr; &infin;): T<sub>1</sub> = {t1:.2f}, "
+            f"T<sub>2</sub> = {t2:.2f}.<br><b>{policy}</b>: servers busy from {chosen.busy.min():.0%} to "
+            f"{chosen.busy.max():.0%} of the time"
+            + (f"; <b>{overloaded}</b> could not keep up." if overloaded else ".")
+        )
+
+
+def explore_balancing() -> BalancerExplorer:
+    """Balancing explorer for lesson 05 at its default settings: a notebook cell's one line.
+
+    Examples:
+        >>> explore_balancing().sliders["load"].value
+        0.9
+    """
+    return BalancerExplorer()
+
+
+# --- lesson 06: content delivery networks ---------------------------------------------------
+
+TRAFFIC_CHOICES = (0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000)
+"""Total requests per second (all edges together) that the CDN explorer offers."""
+
+TTL_CHOICES_S = (60, 300, 900, 3_600, 21_600, 86_400)
+"""Pull TTLs (``max-age``) that the CDN explorer offers: a minute to a day."""
+
+CATALOGUE_CHOICES = (100, 1_000, 10_000, 100_000)
+"""Numbers of objects in the catalogue that the CDN explorer offers."""
+
+UPDATE_CHOICES_PER_DAY = (0.1, 1, 4, 24, 96, 1_440)
+"""Updates per object per day that the CDN explorer offers: every 10 days to every minute."""
+
+CDN_EDGES = 10
+"""Edges in the CDN explorer; traffic is split evenly over them."""
+
+ZIPF_EXPONENT = 1.0
+"""Zipf exponent of the CDN explorer's popularity (an assumption of the model, not a measurement)."""
+
+_DAY_S = 86_400.0
+_TRAFFIC_GRID = np.unique(np.concatenate([np.logspace(-2, 5, 36), np.asarray(TRAFFIC_CHOICES, dtype=np.float64)]))
+_CDN_DATA_GIDS = frozenset({"pull", "push", "crossover", "current-rate", "current"})
+
+_CDN_CAPTION = (
+    "<span style='color:#555;font-size:90%'>"
+    f"A catalogue of O objects with Zipf popularity (exponent {ZIPF_EXPONENT:g}) is served by {CDN_EDGES} edges; "
+    "the total traffic is split evenly over them. <b>Pull</b> (solid): an edge fetches an object on a miss and keeps "
+    "it for the TTL, so object i's hit ratio at one edge is &lambda;<sub>i</sub>T/(1+&lambda;<sub>i</sub>T). "
+    "<b>Push</b> (dashed): every object is uploaded to every edge, again at each update. <b>Left:</b> share of "
+    "requests answered at the edge. <b>Middle:</b> objects per second the origin sends (multiply by the object size "
+    "for bytes). <b>Right:</b> objects stored on all edges (pull: the expected number). The dash-dotted line is the "
+    "traffic where pull's egress equals push's (none when the TTL is longer than the time between updates); the "
+    "dots mark the current traffic.</span>"
+)
+
+
+def _duration_text(seconds: float) -> str:
+    for unit, size in (("day", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= size:
+            value = seconds / size
+            return f"{value:g} {unit}" + ("s" if unit == "day" and value != 1 else "")
+    return f"{seconds:g} s"
+
+
+def _rate_text(per_s: float) -> str:
+    if per_s >= 1:
+        return f"{per_s:,.3g}/s" if per_s < 1_000 else f"{per_s:,.0f}/s"
+    if per_s * 3_600 >= 1:
+        return f"{per_s * 3_600:,.3g}/h"
+    return f"{per_s * _DAY_S:,.3g}/day"
+
+
+@lru_cache(maxsize=32)
+def _pull_costs(objects: int, ttl_s: int) -> CdnCosts:
+    # The pull curves depend on the catalogue and the TTL only: an update-rate move reuses them.
+    costs = push_pull_costs(_TRAFFIC_GRID, objects, float(ttl_s), 0.0, edges=CDN_EDGES, exponent=ZIPF_EXPONENT)
+    for values in (costs.pull_hit_ratio, costs.pull_egress_per_s, costs.pull_storage):
+        values.flags.writeable = False
+    return costs
+
+
+@lru_cache(maxsize=128)
+def _cdn_costs(objects: int, ttl_s: int, updates_per_day: float) -> CdnCosts:
+    update_rate = updates_per_day / _DAY_S
+    return replace(
+        _pull_costs(objects, ttl_s),
+        push_egress_per_s=update_rate * objects * CDN_EDGES,
+        crossover_rate_per_s=crossover_rate(objects, float(ttl_s), update_rate, CDN_EDGES, ZIPF_EXPONENT),
+    )
+
+
+class CdnExplorer(widgets.VBox):
+    """Explorer for lesson 06: hit ratio, origin egress and edge storage of push and pull CDNs.
+
+    Four sliders: total traffic (the main one), the pull TTL, the catalogue size and the
+    update rate per object. The figure shows, against traffic, (a) the hit ratio, (b) the
+    objects per second the origin sends and (c) the objects stored on all edges, for pull
+    and push, with the egress crossover and the current traffic marked.
+
+    Attributes:
+        sliders: the sliders by name, "request_rate", "ttl_s", "objects" and "updates_per_day".
+        image: the Image widget holding the PNG of the figure.
+        status: the HTML widget under the figure.
+
+    Examples:
+        >>> explorer = CdnExplorer()
+        >>> explorer.image.value[:4] == b"\\x89PNG"
+        True
+        >>> explorer.sliders["request_rate"].value = 0.01
+        >>> "you are below it" in explorer.status.value
+        True
+    """
+
+    def __init__(
+        self, request_rate: float = 10, ttl_s: int = 3_600, objects: int = 10_000, updates_per_day: float = 1
+    ) -> None:
+        _check_choice("request_rate", request_rate, TRAFFIC_CHOICES)  # type: ignore[arg-type]
+        _check_choice("ttl_s", ttl_s, TTL_CHOICES_S)
+        _check_choice("objects", objects, CATALOGUE_CHOICES)
+        _check_choice("updates_per_day", updates_per_day, UPDATE_CHOICES_PER_DAY)  # type: ignore[arg-type]
+        style = {"description_width": "initial"}
+        self.sliders: dict[str, Any] = {
+            "request_rate": widgets.SelectionSlider(
+                options=[(f"{rate:,g}/s", rate) for rate in TRAFFIC_CHOICES], value=request_rate,
+                description="traffic (all edges)", style=style,
+            ),
+            "ttl_s": widgets.SelectionSlider(
+                options=[(_duration_text(ttl), ttl) for ttl in TTL_CHOICES_S], value=ttl_s,
+                description="pull TTL", style=style,
+            ),
+            "objects": widgets.SelectionSlider(
+                options=[(f"{count:,}", count) for count in CATALOGUE_CHOICES], value=objects,
+                description="objects", style=style,
+            ),
+            "updates_per_day": widgets.SelectionSlider(
+                options=[(f"{per_day:g}/day", per_day) for per_day in UPDATE_CHOICES_PER_DAY], value=updates_per_day,
+                description="updates per object", style=style,
+            ),
+        }
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+        self.status = widgets.HTML("")
+        self._panels = _PanelFigure(
+            figsize=(12.0, 4.0), dpi=80,
+            rects=[(0.06, 0.27, 0.26, 0.64), (0.39, 0.27, 0.26, 0.64), (0.72, 0.27, 0.26, 0.64)],
+        )
+        self._hit_ax, self._egress_ax, self._storage_ax = self._panels.axes
+        self._decorated = False
+        # The three plot functions draw fixed axes, titles and legends: only the data is redrawn.
+        for ax in self._panels.axes:
+            self._panels.keep_constant(ax, "title", "xaxis", "yaxis", "legend")
+        super().__init__(
+            [
+                widgets.HBox([self.sliders["request_rate"], self.sliders["ttl_s"]]),
+                widgets.HBox([self.sliders["objects"], self.sliders["updates_per_day"]]),
+                self.image,
+                self.status,
+                widgets.HTML(_CDN_CAPTION),
+            ]
+        )
+        for slider in self.sliders.values():
+            slider.observe(self._on_setting, names="value")
+        self.update()
+
+    @property
+    def widget(self) -> CdnExplorer:
+        """The widget to display: the explorer itself."""
+        return self
+
+    def _on_setting(self, change: dict[str, Any]) -> None:
+        self.update()
+
+    @property
+    def costs(self) -> CdnCosts:
+        """Push and pull costs over the traffic grid for the current TTL, catalogue and update rate."""
+        return _cdn_costs(
+            int(self.sliders["objects"].value), int(self.sliders["ttl_s"].value),
+            float(self.sliders["updates_per_day"].value),
+        )
+
+    def update(self) -> None:
+        """Look up the costs for the current sliders (cached) and redraw the figure."""
+        rate = float(self.sliders["request_rate"].value)
+        ttl_s = int(self.sliders["ttl_s"].value)
+        objects = int(self.sliders["objects"].value)
+        updates_per_day = float(self.sliders["updates_per_day"].value)
+        costs = self.costs
+        frame = not self._decorated
+        for ax in self._panels.axes:
+            for line in [line for line in ax.lines if line.get_gid() in _CDN_DATA_GIDS]:
+                line.remove()
+        plot_hit_ratio_vs_traffic(costs, rate, ax=self._hit_ax, frame=frame)
+        plot_origin_egress(costs, rate, ax=self._egress_ax, frame=frame)
+        plot_edge_storage(costs, rate, ax=self._storage_ax, frame=frame)
+        self._decorated = True
+        self.image.value = self._panels.png()
+
+        at = int(np.searchsorted(costs.request_rate_per_s, rate))
+        hit, egress, stored = (float(costs.pull_hit_ratio[at]), float(costs.pull_egress_per_s[at]),
+                               float(costs.pull_storage[at]))
+        crossover = costs.crossover_rate_per_s
+        if crossover is None:
+            verdict = (f"No crossover: an object changes less often than every TTL would re-pull it only if "
+                       f"updates are rarer than 1/TTL; here {updates_per_day:g}/day &times; "
+                       f"{_duration_text(ttl_s)} &ge; 1, so push uploads more than pull ever fetches.")
+        else:
+            side = "below" if rate < crossover else "above"
+            verdict = (f"Egress crossover at <b>{crossover:,.3g} requests/s</b>: you are {side} it, so "
+                       + ("pull fetches less than push uploads, but misses more." if side == "below" else
+                          "pull re-fetches more than push uploads (at most one fetch per object per edge per TTL)."))
+        self.status.value = (
+            f"{rate:,g} requests/s over {objects:,} objects and {CDN_EDGES} edges, TTL {_duration_text(ttl_s)}, "
+            f"{updates_per_day:g} updates per object per day.<br>"
+            f"<b>Pull</b>: pull answers <b>{hit:.1%}</b> at the edge; the origin sends {_rate_text(egress)}; "
+            f"the edges hold {stored:,.0f} objects on average. "
+            f"<b>Push</b>: 100% at the edge; uploads {_rate_text(costs.push_egress_per_s)}; "
+            f"the edges hold {costs.push_storage:,.0f} objects.<br>{verdict}"
+        )
+
+
+def explore_cdn() -> CdnExplorer:
+    """CDN explorer for lesson 06 at its default settings: a notebook cell's one line.
+
+    Examples:
+        >>> explore_cdn().sliders["ttl_s"].value
+        3600
+    """
+    return CdnExplorer()

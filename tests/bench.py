@@ -49,7 +49,12 @@ from playwright.sync_api import Browser, sync_playwright
 from helpers.grading import grade_notebooks
 from helpers.widgets import (
     AVAILABILITY_CHOICES,
+    BUCKET_CAPACITY_CHOICES,
     CALL_COUNT_CHOICES,
+    CATALOGUE_CHOICES,
+    DNS_RESOLVER_CHOICES,
+    DNS_TTL_CHOICES_S,
+    DNS_WEIGHT_CHOICES,
     FAN_OUT_CHOICES,
     HOP_LATENCY_CHOICES_MS,
     HOP_RANGE,
@@ -58,11 +63,20 @@ from helpers.widgets import (
     LOSS_RATE_CHOICES,
     NODE_RANGE,
     ORDER_COUNT_CHOICES,
+    REFILL_RATE_CHOICES,
     RETRY_RANGE,
     RTT_CHOICES_MS,
     SLOW_PROBABILITY_CHOICES,
+    TRAFFIC_CHOICES,
+    TTL_CHOICES_S,
+    UPDATE_CHOICES_PER_DAY,
     VIRTUAL_NODE_CHOICES,
+    WINDOW_CHOICES_S,
+    WINDOW_LIMIT_CHOICES,
+    CdnExplorer,
+    DnsExplorer,
     IpcExplorer,
+    RateLimitExplorer,
     RetryExplorer,
     RingExplorer,
     RpcExplorer,
@@ -223,11 +237,135 @@ def _retry_explorer_sweeps() -> list[Sweep]:
     return [defaults, maxima]
 
 
+def _dns_explorer_sweeps() -> list[Sweep]:
+    defaults = Sweep(
+        "defaults (weights 1:1, 100 resolvers, TTL 60 s, weighted)",
+        goal_p95_ms=100.0,
+        moves=[
+            *up_down_home("eu_weight", DNS_WEIGHT_CHOICES, 1),
+            *up_down_home("resolvers", DNS_RESOLVER_CHOICES, 100),
+            *up_down_home("ttl_s", DNS_TTL_CHOICES_S, 60),
+            ("policy", "geolocation"), ("policy", "weighted"),
+        ],
+    )
+    maxima = Sweep(
+        f"maxima ({DNS_RESOLVER_CHOICES[-1]:,} resolvers, TTL {DNS_TTL_CHOICES_S[0]} s, weight 255)",
+        goal_p95_ms=250.0,
+        start={"resolvers": DNS_RESOLVER_CHOICES[-1], "ttl_s": DNS_TTL_CHOICES_S[0], "eu_weight": 255},
+        moves=[
+            *up_down_home("eu_weight", DNS_WEIGHT_CHOICES, 255),
+            *up_down_home("us_weight", DNS_WEIGHT_CHOICES, 1),
+        ],
+    )
+    return [defaults, maxima]
+
+
+def _rate_limit_explorer_sweeps() -> list[Sweep]:
+    defaults = Sweep(
+        "defaults (b=10, r=1/s, N=10 per 10 s)",
+        goal_p95_ms=100.0,
+        moves=[
+            *up_down_home("capacity", BUCKET_CAPACITY_CHOICES, 10),
+            *up_down_home("refill_per_s", REFILL_RATE_CHOICES, 1.0),
+            *up_down_home("limit", WINDOW_LIMIT_CHOICES, 10),
+            *up_down_home("window_s", WINDOW_CHOICES_S, 10.0),
+        ],
+    )
+    maxima = Sweep(
+        f"maxima (b={BUCKET_CAPACITY_CHOICES[-1]}, r={REFILL_RATE_CHOICES[-1]:g}/s, "
+        f"N={WINDOW_LIMIT_CHOICES[-1]} per {WINDOW_CHOICES_S[-1]:g} s)",
+        goal_p95_ms=250.0,
+        start={
+            "capacity": BUCKET_CAPACITY_CHOICES[-1], "refill_per_s": REFILL_RATE_CHOICES[-1],
+            "limit": WINDOW_LIMIT_CHOICES[-1], "window_s": WINDOW_CHOICES_S[-1],
+        },
+        moves=[
+            *up_down_home("capacity", BUCKET_CAPACITY_CHOICES, BUCKET_CAPACITY_CHOICES[-1]),
+            *up_down_home("window_s", WINDOW_CHOICES_S, WINDOW_CHOICES_S[-1]),
+        ],
+    )
+    return [defaults, maxima]
+
+
+def _balancer_explorer_sweeps() -> list[Sweep]:
+    from helpers.balancing import SIMULATED_POLICIES
+    from helpers.widgets import (
+        BALANCER_LOAD_CHOICES,
+        BALANCER_SERVER_CHOICES,
+        REFRESH_CHOICES,
+        SPEED_SPREAD_CHOICES,
+    )
+
+    defaults = Sweep(
+        "defaults (load 0.9, 10 servers, equal speeds, fresh board)",
+        goal_p95_ms=100.0,
+        moves=[
+            *up_down_home("load", BALANCER_LOAD_CHOICES, 0.9),
+            *up_down_home("servers", BALANCER_SERVER_CHOICES, 10),
+            *up_down_home("spread", SPEED_SPREAD_CHOICES, 1.0),
+            *up_down_home("refresh", REFRESH_CHOICES, 0.0),
+            *up_down_home("policy", SIMULATED_POLICIES, "power-of-two"),
+        ],
+    )
+    maxima = Sweep(
+        f"maxima ({BALANCER_SERVER_CHOICES[-1]} servers, spread {SPEED_SPREAD_CHOICES[-1]:g}, "
+        f"board every {REFRESH_CHOICES[-1]:g}, load {BALANCER_LOAD_CHOICES[-1]})",
+        goal_p95_ms=250.0,
+        start={
+            "servers": BALANCER_SERVER_CHOICES[-1], "spread": SPEED_SPREAD_CHOICES[-1],
+            "refresh": REFRESH_CHOICES[-1], "load": BALANCER_LOAD_CHOICES[-1],
+        },
+        moves=[
+            *up_down_home("load", BALANCER_LOAD_CHOICES, BALANCER_LOAD_CHOICES[-1]),
+            *up_down_home("servers", BALANCER_SERVER_CHOICES, BALANCER_SERVER_CHOICES[-1]),
+        ],
+    )
+    return [defaults, maxima]
+
+
+def _balancer_explorer() -> Any:
+    from helpers.widgets import BalancerExplorer
+
+    return BalancerExplorer()
+
+
+def _cdn_explorer_sweeps() -> list[Sweep]:
+    defaults = Sweep(
+        "defaults (10 requests/s, TTL 1 h, 10,000 objects, 1 update/day)",
+        goal_p95_ms=100.0,
+        moves=[
+            *up_down_home("request_rate", TRAFFIC_CHOICES, 10),
+            *up_down_home("ttl_s", TTL_CHOICES_S, 3_600),
+            *up_down_home("objects", CATALOGUE_CHOICES, 10_000),
+            *up_down_home("updates_per_day", UPDATE_CHOICES_PER_DAY, 1),
+        ],
+    )
+    maxima = Sweep(
+        f"maxima ({TRAFFIC_CHOICES[-1]:,}/s, {CATALOGUE_CHOICES[-1]:,} objects, "
+        f"{UPDATE_CHOICES_PER_DAY[-1]:,}/day, TTL {TTL_CHOICES_S[-1]:,} s)",
+        goal_p95_ms=250.0,
+        start={
+            "objects": CATALOGUE_CHOICES[-1], "updates_per_day": UPDATE_CHOICES_PER_DAY[-1],
+            "ttl_s": TTL_CHOICES_S[-1], "request_rate": TRAFFIC_CHOICES[-1],
+        },
+        moves=[
+            *up_down_home("request_rate", TRAFFIC_CHOICES, TRAFFIC_CHOICES[-1]),
+            *up_down_home("ttl_s", TTL_CHOICES_S, TTL_CHOICES_S[-1]),
+            *up_down_home("updates_per_day", UPDATE_CHOICES_PER_DAY, UPDATE_CHOICES_PER_DAY[-1]),
+        ],
+    )
+    return [defaults, maxima]
+
+
 EXPLORERS: list[ExplorerBench] = [
     ExplorerBench("RingExplorer (lesson 08)", RingExplorer, _ring_explorer_sweeps()),
+    ExplorerBench("BalancerExplorer (lesson 05)", _balancer_explorer, _balancer_explorer_sweeps()),
     ExplorerBench("IpcExplorer (lesson 01)", IpcExplorer, _ipc_explorer_sweeps()),
     ExplorerBench("RpcExplorer (lesson 02)", RpcExplorer, _rpc_explorer_sweeps()),
     ExplorerBench("RetryExplorer (lesson 03)", RetryExplorer, _retry_explorer_sweeps()),
+    ExplorerBench("RateLimitExplorer (lesson 07)", RateLimitExplorer, _rate_limit_explorer_sweeps()),
+    ExplorerBench("DnsExplorer (lesson 04)", DnsExplorer, _dns_explorer_sweeps()),
+    ExplorerBench("CdnExplorer (lesson 06)", CdnExplorer, _cdn_explorer_sweeps()),
 ]
 
 

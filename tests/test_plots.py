@@ -10,20 +10,32 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from helpers.cdn import push_pull_costs
 from helpers.hashing import HASH_SPACE, HashRing, hash_keys, load_per_node
 from helpers.plots import (
     ccdf,
     node_colors,
+    plot_admissions,
+    plot_arrival_curve,
     plot_balance_vs_virtual_nodes,
     plot_call_latency,
     plot_chatty_vs_batched,
     plot_created,
     plot_duplicates,
+    plot_edge_storage,
     plot_fan_out_risk,
+    plot_hit_ratio_vs_traffic,
     plot_latency_ccdf,
     plot_loads,
+    plot_lru_hit_ratio,
     plot_moved,
+    plot_origin_egress,
+    plot_policy_latency,
+    plot_realised_split,
     plot_ring,
+    plot_server_load,
+    plot_staleness,
+    plot_ttl_hit_ratio,
     plot_wire_sizes,
 )
 
@@ -510,3 +522,295 @@ def test_lesson_02_plots_without_frame_draw_the_data_only() -> None:
     assert {"chatty", "batched", "current-rtt", "wire-size", "current-size", "call-latency"} <= {
         line.get_gid() for line in ax.lines
     }
+
+
+# --- lesson 04: plot_realised_split and plot_staleness -----------------------------------------
+
+
+def test_plot_realised_split_draws_realised_steps_and_the_expected_line() -> None:
+    ax = new_axes()
+    assert plot_realised_split([0, 300, 600], [0.2, 0.4, 0.3], 0.25, ax=ax) is ax
+    (realised,) = by_gid(ax, "realised")
+    assert realised.get_drawstyle() == "steps-post"  # type: ignore[attr-defined]
+    (expected,) = by_gid(ax, "expected")
+    assert list(expected.get_ydata()) == [0.25, 0.25]  # type: ignore[attr-defined]
+    assert ax.get_xlim() == (0.0, 600.0)
+    assert ax.get_ylim() == (0.0, 1.0)
+
+
+def test_plot_staleness_draws_the_simulation_and_one_minus_t_over_ttl() -> None:
+    ax = new_axes()
+    plot_staleness([0.0, 0.5, 1.0, 1.5], [1.0, 0.45, 0.0, 0.0], ax=ax)
+    (line,) = by_gid(ax, "one-minus-t-over-ttl")
+    np.testing.assert_allclose(line.get_ydata(), [1.0, 0.0, 0.0])  # type: ignore[attr-defined]
+    assert by_gid(ax, "stale")
+    assert ax.get_xlim() == (0.0, 1.5)
+
+
+@pytest.mark.parametrize(
+    ("draw", "message"),
+    [
+        (lambda ax: plot_realised_split([0, 1], [0.5], 0.5, ax=ax), "share must be a non-empty 1-d list of 2"),
+        (lambda ax: plot_realised_split([0], [1.5], 0.5, ax=ax), "share must hold shares from 0 to 1"),
+        (lambda ax: plot_realised_split([0], [0.5], 2.0, ax=ax), "expected must be a share"),
+        (lambda ax: plot_realised_split([-1], [0.5], 0.5, ax=ax), "times_s must be"),
+        (lambda ax: plot_staleness([], [], ax=ax), "t_over_ttl must be"),
+    ],
+)
+def test_lesson_04_plots_reject_bad_input(draw: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        draw(new_axes())  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    "draw", [lambda: plot_realised_split([0, 60], [0.5, 0.5], 0.5), lambda: plot_staleness([0, 1], [1, 0])]
+)
+def test_lesson_04_plots_without_an_axes_draw_on_a_new_figure(draw: object) -> None:
+    before = set(plt.get_fignums())
+    ax = draw()  # type: ignore[operator]
+    try:
+        assert isinstance(ax, Axes)
+        assert ax.figure.number not in before  # type: ignore[union-attr]
+    finally:
+        plt.close(ax.figure)  # type: ignore[arg-type]
+
+
+# --- lesson 07: plot_admissions and plot_arrival_curve --------------------------------------
+
+
+def test_plot_admissions_draws_a_row_per_limiter_with_admitted_and_refused() -> None:
+    ax = new_axes()
+    times = [1.0, 2.0, 3.0]
+    plot_admissions(times, {"token bucket": [True, True, False], "sliding log": [True, False, False]}, 10.0,
+                    window_s=4.0, ax=ax)  # fmt: skip
+    by_gid: dict[str, list[list[float]]] = {}
+    for line in ax.lines:
+        by_gid.setdefault(str(line.get_gid()), []).append(np.asarray(line.get_xdata(), dtype=float).tolist())
+    assert by_gid["admitted"] == [[1.0, 2.0], [1.0]]
+    assert by_gid["refused"] == [[3.0], [2.0, 3.0]]
+    assert sorted(set(by_gid["window-edges"][0])) == [4.0, 8.0]
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["sliding log", "token bucket"]
+    assert ax.get_xlim() == (0.0, 10.0)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (([1.0], {"token bucket": [True]}, 0.0), "duration_s must be a number > 0, got 0.0"),
+        (([1.0], {}, 10.0), "decisions must name at least one limiter"),
+        (([1.0], {"leaky bucket": [True]}, 10.0), "limiter must be one of .*got 'leaky bucket'"),
+        (([1.0, 2.0], {"token bucket": [True]}, 10.0), r"decisions\['token bucket'\] has shape \(1,\), times \(2,\)"),
+    ],
+)
+def test_plot_admissions_rejects_bad_input(args: tuple[object, ...], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        plot_admissions(*args, ax=new_axes())  # type: ignore[arg-type]
+
+
+def test_plot_arrival_curve_draws_curves_the_bound_and_the_offered_line() -> None:
+    ax = new_axes()
+    spans = [0.0, 1.0, 2.0]
+    plot_arrival_curve(spans, {"token bucket": [5, 6, 7], "fixed window": [5, 10, 10]}, 5, 1.0,
+                       offered_max=[9, 20, 30], ax=ax)  # fmt: skip
+    gids = [line.get_gid() for line in ax.lines]
+    assert gids == ["admitted-max", "admitted-max", "bound", "offered"]
+    bound = ax.lines[2]
+    assert np.asarray(bound.get_ydata(), dtype=float).tolist() == [5.0, 6.0, 7.0]
+    assert ax.get_ylim() == pytest.approx((0.0, 30 * 1.08))
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == [
+        "token bucket", "fixed window", "bound b + r·t", "offered",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (([0.0], {"token bucket": [1]}, 5, 1.0), "spans_s must hold at least two spans"),
+        (([0.0, 1.0], {"token bucket": [1, 2]}, 0, 1.0), "capacity must be a number > 0, got 0"),
+        (([0.0, 1.0], {"token bucket": [1, 2]}, 5, -1.0), "refill_per_s must be a number > 0, got -1.0"),
+        (([0.0, 1.0], {}, 5, 1.0), "admitted_max must name at least one limiter"),
+        (([0.0, 1.0], {"token bucket": [1]}, 5, 1.0), r"admitted_max\['token bucket'\] has shape"),
+    ],
+)
+def test_plot_arrival_curve_rejects_bad_input(args: tuple[object, ...], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        plot_arrival_curve(*args, ax=new_axes())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: plot_admissions([1.0], {"fixed window": [True]}, 5.0),
+        lambda: plot_arrival_curve([0.0, 1.0], {"token bucket": [1, 2]}, 1, 1.0),
+    ],
+)
+def test_lesson_07_plots_without_an_axes_draw_on_a_new_figure(draw: object) -> None:
+    before = set(plt.get_fignums())
+    ax = draw()  # type: ignore[operator]
+    try:
+        assert isinstance(ax, Axes)
+        assert ax.figure.number not in before  # type: ignore[union-attr]
+    finally:
+        plt.close(ax.figure)  # type: ignore[arg-type]
+
+
+# --- lesson 06: push vs pull panels, TTL model, LRU against Che ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("draw", "pull_values", "push_value", "log_y"),
+    [
+        (plot_hit_ratio_vs_traffic, "pull_hit_ratio", "push_hit_ratio", False),
+        (plot_origin_egress, "pull_egress_per_s", "push_egress_per_s", True),
+        (plot_edge_storage, "pull_storage", "push_storage", True),
+    ],
+)
+def test_cdn_panels_draw_pull_push_crossover_and_the_current_rate(
+    draw: object, pull_values: str, push_value: str, log_y: bool
+) -> None:
+    costs = push_pull_costs(np.logspace(-2, 5, 15), 1_000, 3_600.0, 1 / 86_400)
+    ax = new_axes()
+    assert draw(costs, 10.0, ax=ax) is ax  # type: ignore[operator]
+    (pull,) = by_gid(ax, "pull")
+    np.testing.assert_allclose(pull.get_ydata(), getattr(costs, pull_values))  # type: ignore[attr-defined]
+    (push,) = by_gid(ax, "push")
+    assert list(push.get_ydata()) == [getattr(costs, push_value)] * 2  # type: ignore[attr-defined]
+    (crossover,) = by_gid(ax, "crossover")
+    assert crossover.get_xdata()[0] == pytest.approx(costs.crossover_rate_per_s)  # type: ignore[attr-defined]
+    (current,) = by_gid(ax, "current")
+    assert current.get_xdata()[0] == 10.0  # type: ignore[attr-defined]
+    assert ax.get_xscale() == "log"
+    assert ax.get_yscale() == ("log" if log_y else "linear")
+    assert ax.get_xlim() == pytest.approx((1e-2, 1e5))
+
+
+def test_cdn_panels_without_frame_draw_the_data_only() -> None:
+    costs = push_pull_costs([0.1, 10.0], 100, 60.0, 1.0)  # updated every second: no crossover
+    ax = new_axes()
+    plot_origin_egress(costs, ax=ax, frame=False)
+    assert (ax.get_title(), ax.get_legend()) == ("", None)
+    assert {line.get_gid() for line in ax.lines} == {"pull", "push"}
+
+
+def test_plot_ttl_hit_ratio_draws_the_model_and_the_simulation() -> None:
+    ax = new_axes()
+    assert plot_ttl_hit_ratio([0.1, 1.0, 10.0], [0.09, 0.5, 0.91], ax=ax) is ax
+    (model,) = by_gid(ax, "model")
+    x = model.get_xdata()  # type: ignore[attr-defined]
+    np.testing.assert_allclose(model.get_ydata(), x / (1 + x))  # type: ignore[attr-defined]
+    (dots,) = by_gid(ax, "simulated")
+    assert list(dots.get_ydata()) == [0.09, 0.5, 0.91]  # type: ignore[attr-defined]
+
+
+def test_plot_lru_hit_ratio_puts_sizes_as_shares_of_the_catalogue() -> None:
+    ax = new_axes()
+    plot_lru_hit_ratio([10, 100], [0.3, 0.6], [0.31, 0.62], 1_000, ax=ax)
+    (che,) = by_gid(ax, "che")
+    assert list(che.get_xdata()) == [0.01, 0.1]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("draw", "message"),
+    [
+        (lambda: plot_ttl_hit_ratio([0.0, 1.0], ax=new_axes()), "loads must be a 1-D array of numbers > 0"),
+        (lambda: plot_ttl_hit_ratio([1.0, 2.0], [0.5], ax=new_axes()), "one hit ratio per load"),
+        (lambda: plot_lru_hit_ratio([10], [0.3], [0.3], 0, ax=new_axes()), "objects must be an int >= 1"),
+        (lambda: plot_lru_hit_ratio([10, 20], [0.3], [0.3, 0.4], 100, ax=new_axes()), "must be 1-D of one length"),
+    ],
+)
+def test_lesson_06_plots_reject_bad_input(draw: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        draw()  # type: ignore[operator]
+
+
+def test_lesson_06_plots_without_an_axes_draw_on_a_new_figure() -> None:
+    before = set(plt.get_fignums())
+    ax = plot_hit_ratio_vs_traffic(push_pull_costs([1.0, 10.0], 100, 60.0, 0.0))
+    try:
+        assert ax.figure.number not in before  # type: ignore[union-attr]
+    finally:
+        plt.close(ax.figure)  # type: ignore[arg-type]
+
+
+# --- lesson 05: plot_policy_latency and plot_server_load ---------------------------------------
+
+
+def test_plot_policy_latency_draws_p50_p99_bars_mean_dots_and_references() -> None:
+    ax = new_axes()
+    latencies = {"random": (7.0, 46.0, 10.0), "power-of-two": (2.0, 9.0, 2.6)}
+    drawn = plot_policy_latency(latencies, {"T1": 10.0, "T2": 2.61}, highlight="random", ax=ax)
+    assert drawn is ax
+    (p50,) = by_gid(ax, "p50")
+    (p99,) = by_gid(ax, "p99")
+    assert [float(path.vertices[1, 1]) for path in p50.get_paths()] == [7.0, 2.0]  # type: ignore[attr-defined]
+    assert [float(path.vertices[1, 1]) for path in p99.get_paths()] == [46.0, 9.0]  # type: ignore[attr-defined]
+    (means,) = by_gid(ax, "mean")
+    assert list(means.get_ydata()) == [10.0, 2.6]  # type: ignore[attr-defined]
+    assert [line.get_ydata()[0] for line in by_gid(ax, "reference")] == [10.0, 2.61]  # type: ignore[attr-defined]
+    assert ax.get_yscale() == "log"
+    assert ax.get_ylim() == pytest.approx((0.3, 3000.0))
+    assert [t.get_fontweight() for t in ax.get_xticklabels()] == ["bold", "normal"]
+
+
+def test_plot_policy_latency_clips_values_to_its_fixed_range() -> None:
+    ax = plot_policy_latency({"round-robin": (0.1, 10_000.0, 500.0)}, ax=new_axes())
+    (p99,) = by_gid(ax, "p99")
+    assert float(p99.get_paths()[0].vertices[1, 1]) == 3000.0  # type: ignore[attr-defined]
+
+
+def test_plot_server_load_marks_overloaded_servers() -> None:
+    ax = new_axes()
+    assert plot_server_load([0.5, 0.9, 2.0], [0.5, 1.0, 1.5], ax=ax) is ax
+    (bars,) = by_gid(ax, "busy")
+    assert [round(float(p.vertices[1, 1]), 2) for p in bars.get_paths()] == [0.5, 0.9, 1.5]  # type: ignore[attr-defined]
+    assert [text.get_text() for text in ax.texts] == ["2.0"]
+    assert by_gid(ax, "full")
+
+
+def test_lesson_05_plots_without_frame_draw_the_data_only() -> None:
+    ax = new_axes()
+    plot_policy_latency({"random": (1.0, 2.0, 1.5)}, ax=ax, frame=False)
+    plot_server_load([0.5], [1.0], ax=ax, frame=False)
+    assert ax.get_title() == ""
+    assert ax.get_legend() is None
+
+
+@pytest.mark.parametrize(
+    ("draw", "message"),
+    [
+        (lambda ax: plot_policy_latency({}, ax=ax), "empty"),
+        (lambda ax: plot_policy_latency({"a": (1.0, 2.0)}, ax=ax), "three positive numbers"),
+        (lambda ax: plot_policy_latency({"a": (1.0, 2.0, 0.0)}, ax=ax), "three positive numbers"),
+        (lambda ax: plot_policy_latency({"a": (1.0, 2.0, 3.0)}, highlight="b", ax=ax), "highlight must be"),
+        (lambda ax: plot_policy_latency({"a": (1.0, 2.0, 3.0)}, {"T": -1.0}, ax=ax), "positive number"),
+        (lambda ax: plot_server_load([], [], ax=ax), "same non-zero length"),
+        (lambda ax: plot_server_load([0.5], [1.0, 2.0], ax=ax), "same non-zero length"),
+        (lambda ax: plot_server_load([-0.5], [1.0], ax=ax), "busy must hold numbers >= 0"),
+    ],
+)
+def test_lesson_05_plots_reject_bad_input(draw: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        draw(new_axes())  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [lambda: plot_policy_latency({"random": (1.0, 2.0, 1.5)}), lambda: plot_server_load([0.5], [1.0])],
+)
+def test_lesson_05_plots_without_an_axes_draw_on_a_new_figure(draw: object) -> None:
+    before = set(plt.get_fignums())
+    ax = draw()  # type: ignore[operator]
+    try:
+        assert isinstance(ax, Axes)
+        assert ax.figure.number not in before  # type: ignore[union-attr]
+    finally:
+        plt.close(ax.figure)  # type: ignore[arg-type]
+
+
+def test_lesson_07_plots_without_frame_draw_the_data_only() -> None:
+    ax = new_axes()
+    plot_admissions([1.0, 2.0], {"token bucket": [True, False]}, 10.0, window_s=5.0, ax=ax, frame=False)
+    plot_arrival_curve([0.0, 1.0], {"token bucket": [1, 2]}, 1, 1.0, offered_max=[3, 4], ax=ax, frame=False)
+    assert ax.get_title() == ""
+    assert ax.get_legend() is None
+    assert [line.get_gid() for line in ax.lines] == ["admitted", "refused", "window-edges", "admitted-max", "bound"]

@@ -1,4 +1,4 @@
-"""Widgets: the self-check quiz and the lessons' explorers (08, 01, 02, 03), driven as a learner would."""
+"""Widgets: the self-check quiz and the lessons' explorers (01 to 08), driven as a learner would."""
 
 from __future__ import annotations
 
@@ -8,25 +8,38 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers.balancing import SIMULATED_POLICIES, compare_policies
+from helpers.cdn import crossover_rate, push_pull_costs
+from helpers.dns_routing import simulate_split, zipf_populations
 from helpers.hashing import HashRing, expected_remapped_fraction, mod_n_placement, remapped_fraction
 from helpers.ipc import CallGraph, simulate
+from helpers.ratelimit import TokenBucket, max_in_any_span, replay, token_bucket_bound
 from helpers.rest import OrderApi, expected_duplicates, simulate_retries
 from helpers.rpc import encoded_sizes
 from helpers.widgets import (
+    BalancerExplorer,
+    CdnExplorer,
+    DnsExplorer,
     HypermediaBrowser,
     IpcExplorer,
     Quiz,
+    RateLimitExplorer,
     RetryExplorer,
     RingExplorer,
     RpcExplorer,
     browse_orders,
+    explore_balancing,
+    explore_cdn,
+    explore_dns,
     explore_ipc,
+    explore_rate_limits,
     explore_retries,
     explore_ring,
     explore_rpc,
     png_bytes,
     quiz,
 )
+from helpers.widgets import _rate_limit_trace as _rate_limit_trace  # the explorer's seeded trace
 
 # --- quiz ---------------------------------------------------------------------------------
 
@@ -585,3 +598,384 @@ def test_browse_orders_closes_the_previous_browser_and_its_server() -> None:
     finally:
         second.close()
     assert not second.api.running
+
+
+# --- DnsExplorer (lesson 04) -------------------------------------------------------------------
+
+
+@pytest.fixture
+def dns_explorer() -> DnsExplorer:
+    return DnsExplorer()
+
+
+def test_dns_explorer_renders_and_states_the_default_numbers(dns_explorer: DnsExplorer) -> None:
+    assert dns_explorer.image.value[:4] == b"\x89PNG"
+    status = dns_explorer.status.value
+    assert status.startswith("<b>weighted</b>: eu-west expected <b>50%</b>")
+    assert "90% see it after 54 s" in status
+    assert "about 1.7 queries/s" in status
+    assert dns_explorer.widget is dns_explorer
+
+
+def test_dns_explorer_slider_ranges(dns_explorer: DnsExplorer) -> None:
+    sliders = dns_explorer.sliders
+    assert list(sliders) == ["eu_weight", "us_weight", "resolvers", "ttl_s", "europe_share", "policy"]
+    assert (sliders["eu_weight"].options[0][1], sliders["eu_weight"].options[-1][1]) == (0, 255)
+    assert [value for _, value in sliders["resolvers"].options][-1] == 10_000
+    assert list(sliders["policy"].options) == ["weighted", "geolocation"]
+
+
+@pytest.mark.parametrize(
+    ("control", "value"),
+    [("eu_weight", 5), ("us_weight", 10), ("resolvers", 1_000), ("ttl_s", 300), ("policy", "geolocation")],
+)
+def test_every_dns_control_changes_the_image_and_the_status(
+    dns_explorer: DnsExplorer, control: str, value: object
+) -> None:
+    image, status = dns_explorer.image.value, dns_explorer.status.value
+    dns_explorer.sliders[control].value = value
+    assert dns_explorer.image.value != image
+    assert dns_explorer.status.value != status
+
+
+def test_dns_explorer_split_matches_the_simulation(dns_explorer: DnsExplorer) -> None:
+    dns_explorer.sliders["eu_weight"].value = 255
+    dns_explorer.sliders["us_weight"].value = 1
+    dns_explorer.sliders["resolvers"].value = 10_000
+    rng = np.random.default_rng(42)
+    populations = zipf_populations(10_000, rng)
+    split = simulate_split([[1 / 256, 255 / 256]], populations, 60, np.linspace(0, 600, 121), rng)[:, 1]
+    (realised,) = [line for line in dns_explorer._panels.axes[0].lines if line.get_gid() == "realised"]
+    np.testing.assert_allclose(realised.get_ydata(), split)
+    assert "expected <b>100%</b>" in dns_explorer.status.value  # 255/256 rounds to 100%
+
+
+def test_dns_geolocation_ignores_weights(dns_explorer: DnsExplorer) -> None:
+    dns_explorer.sliders["policy"].value = "geolocation"
+    status = dns_explorer.status.value
+    dns_explorer.sliders["eu_weight"].value = 200
+    assert dns_explorer.status.value == status
+    assert "expected <b>30%</b>" in status
+
+
+def test_dns_fast_redraw_matches_a_full_redraw(dns_explorer: DnsExplorer) -> None:
+    dns_explorer.sliders["resolvers"].value = 3
+    dns_explorer.sliders["ttl_s"].value = 3_600
+    fast = np.asarray(Image.open(io.BytesIO(dns_explorer.image.value)))
+    full = np.asarray(Image.open(io.BytesIO(dns_explorer._panels.full_png())))
+    np.testing.assert_array_equal(fast, full)
+
+
+def test_one_dns_slider_move_is_one_update(dns_explorer: DnsExplorer, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[None] = []
+    original = dns_explorer.update
+    monkeypatch.setattr(dns_explorer, "update", lambda: calls.append(None) or original())
+    for name, value in [("eu_weight", 2), ("ttl_s", 30), ("europe_share", 0.5)]:
+        dns_explorer.sliders[name].value = value
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"eu_weight": 3}, "eu_weight must be one of .* got 3"),
+        ({"resolvers": 7}, "resolvers must be one of .* got 7"),
+        ({"ttl_s": 5}, "ttl_s must be one of .* got 5"),
+        ({"policy": "latency"}, "policy must be one of"),
+    ],
+)
+def test_dns_explorer_rejects_settings_outside_its_sliders(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        DnsExplorer(**kwargs)  # type: ignore[arg-type]
+
+
+def test_explore_dns_is_the_one_line_for_notebooks() -> None:
+    explorer = explore_dns()
+    assert isinstance(explorer, DnsExplorer)
+    assert explorer.image.value[:4] == b"\x89PNG"
+
+
+# --- RateLimitExplorer (lesson 07) ----------------------------------------------------------
+
+
+@pytest.fixture
+def rate_limit_explorer() -> RateLimitExplorer:
+    return RateLimitExplorer()
+
+
+def test_rate_limit_explorer_renders_and_states_the_default_numbers(rate_limit_explorer: RateLimitExplorer) -> None:
+    assert rate_limit_explorer.image.value[:4] == b"\x89PNG"
+    status = rate_limit_explorer.status.value
+    assert "Token bucket (b = 10, r = 1/s) admitted <b>" in status
+    assert "the bound b + r&middot;t holds for every span" in status
+    assert "With N = 10 per W = 10 s: fixed window" in status
+    assert rate_limit_explorer.widget is rate_limit_explorer
+    assert list(rate_limit_explorer.decisions) == ["token bucket", "fixed window", "sliding log", "sliding counter"]
+
+
+def test_rate_limit_explorer_slider_ranges(rate_limit_explorer: RateLimitExplorer) -> None:
+    sliders = rate_limit_explorer.sliders
+    assert list(sliders) == ["capacity", "refill_per_s", "limit", "window_s"]  # the first slider is the main one
+    assert [value for _, value in sliders["capacity"].options] == [1, 2, 5, 10, 15, 20, 30, 50]
+    assert [label for label, _ in sliders["refill_per_s"].options][:3] == ["0.2/s", "0.5/s", "1/s"]
+    assert [label for label, _ in sliders["window_s"].options][-1] == "30 s"
+
+
+@pytest.mark.parametrize(
+    ("slider", "value"), [("capacity", 20), ("refill_per_s", 0.5), ("limit", 20), ("window_s", 5.0)]
+)
+def test_every_rate_limit_slider_changes_the_image_and_the_status(
+    rate_limit_explorer: RateLimitExplorer, slider: str, value: float
+) -> None:
+    image, status = rate_limit_explorer.image.value, rate_limit_explorer.status.value
+    rate_limit_explorer.sliders[slider].value = value
+    assert rate_limit_explorer.image.value != image
+    assert rate_limit_explorer.status.value != status
+
+
+@pytest.mark.parametrize(("capacity", "refill"), [(1, 0.2), (10, 1.0), (50, 10.0)])
+def test_rate_limit_explorer_decisions_match_the_limiters(
+    rate_limit_explorer: RateLimitExplorer, capacity: int, refill: float
+) -> None:
+    rate_limit_explorer.sliders["capacity"].value = capacity
+    rate_limit_explorer.sliders["refill_per_s"].value = refill
+    trace = _rate_limit_trace()
+    expected = replay(trace, TokenBucket(capacity, refill))
+    np.testing.assert_array_equal(rate_limit_explorer.decisions["token bucket"], expected)
+    spans = np.linspace(0.0, 30.0, 121)
+    assert (max_in_any_span(trace[expected], spans) <= token_bucket_bound(capacity, refill, spans) + 1e-9).all()
+    assert f"admitted <b>{int(expected.sum())}</b>" in rate_limit_explorer.status.value
+
+
+def test_rate_limit_explorer_shows_the_fixed_window_boundary_burst(rate_limit_explorer: RateLimitExplorer) -> None:
+    rate_limit_explorer.sliders["limit"].value = 10
+    rate_limit_explorer.sliders["window_s"].value = 10.0
+    status = rate_limit_explorer.status.value
+    assert "(busiest 10 s: <b>20</b>, up to 2N = 20)" in status
+    assert "(busiest: <b>10</b>, never above N)" in status
+
+
+def test_rate_limit_fast_redraw_matches_a_full_redraw(rate_limit_explorer: RateLimitExplorer) -> None:
+    rate_limit_explorer.sliders["capacity"].value = 50
+    rate_limit_explorer.sliders["window_s"].value = 1.0
+    fast = np.asarray(Image.open(io.BytesIO(rate_limit_explorer.image.value)))
+    full = np.asarray(Image.open(io.BytesIO(rate_limit_explorer._panels.full_png())))
+    np.testing.assert_array_equal(fast, full)
+
+
+def test_one_rate_limit_slider_move_is_one_update(
+    rate_limit_explorer: RateLimitExplorer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[None] = []
+    original = rate_limit_explorer.update
+    monkeypatch.setattr(rate_limit_explorer, "update", lambda: calls.append(None) or original())
+    for name, value in [("capacity", 5), ("refill_per_s", 2.0), ("limit", 30), ("window_s", 2.0)]:
+        rate_limit_explorer.sliders[name].value = value
+    assert len(calls) == 4
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"capacity": 7}, "capacity must be one of .* got 7"),
+        ({"refill_per_s": 3.0}, "refill_per_s must be one of .* got 3.0"),
+        ({"limit": 0}, "limit must be one of .* got 0"),
+        ({"window_s": 60.0}, "window_s must be one of .* got 60.0"),
+    ],
+)
+def test_rate_limit_explorer_rejects_settings_outside_its_sliders(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RateLimitExplorer(**kwargs)  # type: ignore[arg-type]
+
+
+def test_explore_rate_limits_is_the_one_line_for_notebooks() -> None:
+    explorer = explore_rate_limits()
+    assert isinstance(explorer, RateLimitExplorer)
+    assert explorer.image.value[:4] == b"\x89PNG"
+
+
+# --- CdnExplorer (lesson 06) -----------------------------------------------------------------
+
+
+@pytest.fixture
+def cdn_explorer() -> CdnExplorer:
+    return CdnExplorer()
+
+
+def test_cdn_explorer_renders_and_states_the_default_numbers(cdn_explorer: CdnExplorer) -> None:
+    assert cdn_explorer.image.value[:4] == b"\x89PNG"
+    costs = push_pull_costs([10.0], 10_000, 3_600.0, 1 / 86_400, edges=10)
+    status = cdn_explorer.status.value
+    assert status.startswith("10 requests/s over 10,000 objects and 10 edges, TTL 1 h")
+    assert f"pull answers <b>{costs.pull_hit_ratio[0]:.1%}</b>" in status
+    assert f"the edges hold {costs.push_storage:,.0f} objects" in status
+    assert "Egress crossover at <b>2.39 requests/s</b>: you are above it" in status
+    assert cdn_explorer.widget is cdn_explorer
+
+
+def test_cdn_explorer_slider_ranges(cdn_explorer: CdnExplorer) -> None:
+    sliders = cdn_explorer.sliders
+    assert list(sliders) == ["request_rate", "ttl_s", "objects", "updates_per_day"]  # the first is the main one
+    assert (sliders["request_rate"].options[0][1], sliders["request_rate"].options[-1][1]) == (0.01, 100_000)
+    assert [label for label, _ in sliders["ttl_s"].options] == ["1 min", "5 min", "15 min", "1 h", "6 h", "1 day"]
+    assert [value for _, value in sliders["objects"].options] == [100, 1_000, 10_000, 100_000]
+
+
+@pytest.mark.parametrize(
+    ("slider", "value"), [("request_rate", 1_000), ("ttl_s", 60), ("objects", 100_000), ("updates_per_day", 96)]
+)
+def test_every_cdn_slider_changes_the_image_and_the_status(
+    cdn_explorer: CdnExplorer, slider: str, value: float
+) -> None:
+    image, status = cdn_explorer.image.value, cdn_explorer.status.value
+    cdn_explorer.sliders[slider].value = value
+    assert cdn_explorer.image.value != image
+    assert cdn_explorer.status.value != status
+
+
+def test_cdn_explorer_curves_match_the_model(cdn_explorer: CdnExplorer) -> None:
+    cdn_explorer.sliders["ttl_s"].value = 900
+    cdn_explorer.sliders["objects"].value = 1_000
+    costs = cdn_explorer.costs
+    exact = push_pull_costs(costs.request_rate_per_s, 1_000, 900.0, 1 / 86_400, edges=10)
+    np.testing.assert_allclose(costs.pull_hit_ratio, exact.pull_hit_ratio, rtol=1e-4)
+    np.testing.assert_allclose(costs.pull_egress_per_s, exact.pull_egress_per_s, rtol=1e-4)
+    assert costs.crossover_rate_per_s == pytest.approx(crossover_rate(1_000, 900.0, 1 / 86_400, 10))
+    (pull,) = [line for line in cdn_explorer._panels.axes[0].lines if line.get_gid() == "pull"]
+    np.testing.assert_allclose(pull.get_ydata(), exact.pull_hit_ratio, rtol=1e-4)
+
+
+def test_cdn_explorer_says_when_there_is_no_crossover(cdn_explorer: CdnExplorer) -> None:
+    cdn_explorer.sliders["updates_per_day"].value = 24  # u·T = 1 with a one-hour TTL
+    assert "No crossover" in cdn_explorer.status.value
+    assert not [line for ax in cdn_explorer._panels.axes for line in ax.lines if line.get_gid() == "crossover"]
+
+
+def test_cdn_fast_redraw_matches_a_full_redraw(cdn_explorer: CdnExplorer) -> None:
+    cdn_explorer.sliders["objects"].value = 100
+    cdn_explorer.sliders["request_rate"].value = 0.3
+    cdn_explorer.sliders["ttl_s"].value = 86_400
+    fast = np.asarray(Image.open(io.BytesIO(cdn_explorer.image.value)))
+    full = np.asarray(Image.open(io.BytesIO(cdn_explorer._panels.full_png())))
+    np.testing.assert_array_equal(fast, full)
+
+
+def test_one_cdn_slider_move_is_one_update(cdn_explorer: CdnExplorer, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[None] = []
+    original = cdn_explorer.update
+    monkeypatch.setattr(cdn_explorer, "update", lambda: calls.append(None) or original())
+    for name, value in [("request_rate", 3), ("ttl_s", 300), ("objects", 1_000), ("updates_per_day", 4)]:
+        cdn_explorer.sliders[name].value = value
+    assert len(calls) == 4
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"request_rate": 7}, "request_rate must be one of .* got 7"),
+        ({"ttl_s": 10}, "ttl_s must be one of .* got 10"),
+        ({"objects": 5}, "objects must be one of .* got 5"),
+        ({"updates_per_day": 2}, "updates_per_day must be one of .* got 2"),
+    ],
+)
+def test_cdn_explorer_rejects_settings_outside_its_sliders(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        CdnExplorer(**kwargs)  # type: ignore[arg-type]
+
+
+def test_explore_cdn_is_the_one_line_for_notebooks() -> None:
+    explorer = explore_cdn()
+    assert isinstance(explorer, CdnExplorer)
+    assert explorer.image.value[:4] == b"\x89PNG"
+
+
+# --- BalancerExplorer (lesson 05) -------------------------------------------------------------
+
+
+@pytest.fixture
+def balancer_explorer() -> BalancerExplorer:
+    return BalancerExplorer()
+
+
+def test_balancer_explorer_renders_and_states_every_policy(balancer_explorer: BalancerExplorer) -> None:
+    assert balancer_explorer.image.value[:4] == b"\x89PNG"
+    status = balancer_explorer.status.value
+    assert status.startswith("&lambda; = 0.9, 10 servers")
+    assert all(name in status for name in SIMULATED_POLICIES)
+    assert "T<sub>1</sub> = 10.00" in status
+    assert "T<sub>2</sub> = 2.61" in status
+    assert "<b>power-of-two</b>" in status
+    assert balancer_explorer.widget is balancer_explorer
+
+
+def test_balancer_explorer_slider_ranges(balancer_explorer: BalancerExplorer) -> None:
+    sliders = balancer_explorer.sliders
+    assert list(sliders) == ["load", "servers", "spread", "refresh", "policy"]  # the first slider is the main one
+    assert [value for _, value in sliders["load"].options] == [0.5, 0.7, 0.8, 0.9, 0.95, 0.99]
+    assert [value for _, value in sliders["servers"].options][-1] == 20
+    assert sliders["refresh"].options[0] == ("fresh", 0.0)
+    assert list(sliders["policy"].options) == list(SIMULATED_POLICIES)
+
+
+@pytest.mark.parametrize(
+    ("slider", "value"),
+    [("load", 0.95), ("servers", 4), ("spread", 4.0), ("refresh", 5.0), ("policy", "round-robin")],
+)
+def test_every_balancer_slider_changes_the_image_and_the_status(
+    balancer_explorer: BalancerExplorer, slider: str, value: object
+) -> None:
+    image, status = balancer_explorer.image.value, balancer_explorer.status.value
+    balancer_explorer.sliders[slider].value = value
+    assert balancer_explorer.image.value != image
+    assert balancer_explorer.status.value != status
+
+
+def test_balancer_explorer_numbers_match_the_simulation(balancer_explorer: BalancerExplorer) -> None:
+    balancer_explorer.sliders["spread"].value = 4.0
+    balancer_explorer.sliders["policy"].value = "round-robin"
+    results = compare_policies(0.9, 10, 4.0, 3_000, seed=42)
+    for name, result in results.items():
+        expected = f"{result.percentile(50):.2f} / {result.percentile(99):.1f} / {result.mean:.2f}"
+        assert f"{name} {expected}" in balancer_explorer.status.value.replace("<b>", "").replace("</b>", "")
+    assert "could not keep up" in balancer_explorer.status.value  # round robin overloads the slow servers
+    np.testing.assert_allclose(balancer_explorer.results["round-robin"].busy, results["round-robin"].busy)
+
+
+def test_balancer_fast_redraw_matches_a_full_redraw(balancer_explorer: BalancerExplorer) -> None:
+    for name, value in [("servers", 20), ("spread", 8.0), ("load", 0.99), ("policy", "random")]:
+        balancer_explorer.sliders[name].value = value
+        fast = np.asarray(Image.open(io.BytesIO(balancer_explorer.image.value)))
+        full = np.asarray(Image.open(io.BytesIO(balancer_explorer._panels.full_png())))
+        np.testing.assert_array_equal(fast, full)
+
+
+def test_one_balancer_slider_move_is_one_update(
+    balancer_explorer: BalancerExplorer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[None] = []
+    original = balancer_explorer.update
+    monkeypatch.setattr(balancer_explorer, "update", lambda: calls.append(None) or original())
+    for name, value in [("load", 0.8), ("servers", 6), ("spread", 2.0), ("refresh", 1.0), ("policy", "random")]:
+        balancer_explorer.sliders[name].value = value
+    assert len(calls) == 5
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"load": 0.6}, "load must be one of .* got 0.6"),
+        ({"servers": 7}, "servers must be one of .* got 7"),
+        ({"spread": 5.0}, "spread must be one of"),
+        ({"refresh": 3.0}, "refresh must be one of"),
+        ({"policy": "hash"}, "policy must be one of"),
+    ],
+)
+def test_balancer_explorer_rejects_settings_outside_its_sliders(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        BalancerExplorer(**kwargs)  # type: ignore[arg-type]
+
+
+def test_explore_balancing_is_the_one_line_for_notebooks() -> None:
+    explorer = explore_balancing()
+    assert isinstance(explorer, BalancerExplorer)
+    assert explorer.image.value[:4] == b"\x89PNG"
