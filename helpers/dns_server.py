@@ -27,8 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import dns.edns
 import dns.flags
@@ -51,6 +50,7 @@ from helpers.dns_routing import (
     validate_zone,
     weighted_choice,
 )
+from helpers.serving import BackgroundServer
 
 __all__ = [
     "CLIENT_SUBNETS",
@@ -154,7 +154,7 @@ class _QuietLogger:
         return lambda *args: None
 
 
-class AuthoritativeServer:
+class AuthoritativeServer(BackgroundServer):
     """An authoritative DNS server for one zone on 127.0.0.1, answering ``www`` with a routing policy.
 
     Use it in a ``with`` block (or call ``start()`` and ``stop()``). Change its behaviour
@@ -184,6 +184,7 @@ class AuthoritativeServer:
         origin: str = ORIGIN,
         seed: int = 0,
     ) -> None:
+        super().__init__()
         self.origin = origin.rstrip(".").lower()
         self.routed_name = f"www.{self.origin}"
         self._lock = threading.Lock()
@@ -197,8 +198,6 @@ class AuthoritativeServer:
         self._rng = np.random.default_rng(seed)
         self.queries = 0
         self.answered: Counter[str] = Counter()
-        self._server: socketserver.UDPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # --- settings that may change while the server runs ---
 
@@ -322,47 +321,30 @@ class AuthoritativeServer:
 
     # --- lifecycle ---
 
-    def start(self) -> AuthoritativeServer:
+    # stop, running and the with block come from BackgroundServer; unlike the HTTP servers,
+    # a second start is an error and the port is only known while it serves.
+
+    def start(self) -> Self:
         """Start serving on 127.0.0.1, on a free UDP port."""
-        if self._server is not None:
+        if self.running:
             raise RuntimeError("the server is already running")
+        return super().start()
+
+    def _make_server(self) -> socketserver.UDPServer:
         server = socketserver.UDPServer((HOST, 0), DNSHandler)  # one thread: answers take microseconds
         server.resolver = self  # type: ignore[attr-defined]
         server.logger = _QuietLogger()  # type: ignore[attr-defined]
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name=f"dns-{self.port}", daemon=True)
-        self._thread.start()
-        return self
+        return server
 
-    def stop(self) -> None:
-        """Stop: finish the query in hand, close the socket, join the thread."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        server.server_close()
-        thread.join()
-        self._server = self._thread = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the server is serving."""
-        return self._server is not None
+    def _thread_name(self) -> str:
+        return f"dns-{self._port}"
 
     @property
     def port(self) -> int:
         """The UDP port it listens on (127.0.0.1)."""
-        if self._server is None:
+        if not self.running:
             raise RuntimeError("the server is not running: use it in a with block or call start()")
-        return int(self._server.server_address[1])
-
-    def __enter__(self) -> AuthoritativeServer:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
+        return self._port
 
     def __repr__(self) -> str:
         where = f"127.0.0.1:{self.port}" if self.running else "stopped"

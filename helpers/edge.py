@@ -34,11 +34,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
 from helpers.cdn import LruTtlCache
+from helpers.serving import BackgroundServer, JoiningHTTPServer
 
 __all__ = ["Edge", "EdgeStats", "ManualClock", "Origin", "shared_cache_ttl_s"]
 
@@ -122,11 +122,6 @@ class ManualClock:
 # --- servers --------------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = False  # request threads are joined by server_close()
-    block_on_close = True
-
-
 @dataclass(frozen=True)
 class _Reply:
     status: int
@@ -134,16 +129,12 @@ class _Reply:
     headers: dict[str, str]
 
 
-class _Live:
-    """Start/stop plumbing shared by the origin and the edge."""
-
-    _name = "server"
+class _Live(BackgroundServer):
+    """What the origin and the edge share: a GET-only HTTP server answering with ``_answer``."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
-        self._port = 0
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     def _answer(self, path: str) -> _Reply:
         raise NotImplementedError
@@ -169,45 +160,15 @@ class _Live:
     @property
     def origin(self) -> str:
         """``http://127.0.0.1:PORT`` (valid once started)."""
-        if not self._port:
-            raise ValueError(f"the {self._name} has no address yet: start it first (use it in a with block)")
-        return f"http://{HOST}:{self._port}"
+        return f"http://{HOST}:{self.port}"
 
     def url(self, path: str) -> str:
         """The full URL of ``path`` on this server, e.g. ``http://127.0.0.1:PORT/app.js``."""
         return self.origin + _check_path(path)
 
-    @property
-    def running(self) -> bool:
-        """Whether the server is listening."""
-        return self._server is not None
-
-    def start(self) -> Any:
-        """Start listening on a free port of 127.0.0.1 (the same port again after a stop)."""
-        if self._server is not None:
-            return self
-        self._server = _Server((HOST, self._port), self._handler_class())
-        self._port = int(self._server.server_address[1])
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=self._name, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop: refuse new connections, finish requests in flight, close the socket, join threads."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        server.server_close()
-        thread.join()
-        self._server = self._thread = None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
+    def _make_server(self) -> JoiningHTTPServer:
+        # The port of the previous start, 0 at the first: a restart keeps the same address.
+        return JoiningHTTPServer((HOST, self._port), self._handler_class())
 
 
 def _check_path(path: str) -> str:
@@ -240,7 +201,7 @@ class Origin(_Live):
         (200, b'PNG...', 'max-age=60', 6)
     """
 
-    _name = "origin"
+    _label = "origin"
 
     def __init__(self, objects: Mapping[str, bytes] | None = None, cache_control: str = "max-age=60") -> None:
         super().__init__()
@@ -249,10 +210,6 @@ class Origin(_Live):
         self.bytes_sent = 0
         for path, body in (objects or {}).items():
             self.publish(path, body, cache_control)
-
-    def __enter__(self) -> Origin:
-        self.start()
-        return self
 
     def publish(self, path: str, body: bytes, cache_control: str = "max-age=60") -> None:
         """Publish (or replace) the object at ``path`` with its ``Cache-Control`` header value."""
@@ -340,7 +297,7 @@ class Edge(_Live):
         (['MISS', 'HIT', 'MISS'], 2)
     """
 
-    _name = "edge"
+    _label = "edge"
 
     def __init__(
         self,
@@ -361,10 +318,6 @@ class Edge(_Live):
         self._origin = origin
         self._cache = LruTtlCache[str, _Copy](capacity)
         self._origin_bytes = 0
-
-    def __enter__(self) -> Edge:
-        self.start()
-        return self
 
     def push(self, path: str, body: bytes, expires_in_s: float = math.inf, cache_control: str = "max-age=60") -> None:
         """Upload ``body`` to this push edge at ``path``, kept until ``expires_in_s`` from now (default: forever).

@@ -43,10 +43,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -56,6 +55,7 @@ from cryptography.x509.oid import NameOID
 
 from helpers.ratelimit import Limiter, Network, TokenBucket, is_allowed, parse_allowlist, retry_after_header
 from helpers.rest import Response
+from helpers.serving import BackgroundServer, JoiningHTTPServer
 
 __all__ = [
     "HOST",
@@ -237,10 +237,7 @@ def fetch(
 # --- servers --------------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = False  # request threads are joined by server_close()
-    block_on_close = True
-
+class _Server(JoiningHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that hangs up mid-request is its own problem; no traceback in the notebook
 
@@ -270,50 +267,6 @@ class _TlsServer(_Server):
             self.shutdown_request(tls)
 
 
-class _Running:
-    """Start and stop a server in a thread, inside a ``with`` block."""
-
-    _name = "server"
-
-    def __init__(self) -> None:
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._port = 0
-
-    def _make_server(self) -> _Server:
-        raise NotImplementedError  # pragma: no cover
-
-    def _started(self) -> None:
-        server = self._server = self._make_server()
-        self._port = int(server.server_address[1])
-        # A daemon thread: a server left running must never keep a kernel from exiting.
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=self._name, daemon=True
-        )
-        self._thread.start()
-
-    def _stopped(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        server.server_close()
-        thread.join()
-        self._server = self._thread = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the server is listening."""
-        return self._server is not None
-
-    @property
-    def port(self) -> int:
-        """The port the server listens on (valid once started)."""
-        if not self._port:
-            raise ValueError(f"the {self._name} has no address yet: start it first (use it in a with block)")
-        return self._port
-
-
 def _send_json(handler: BaseHTTPRequestHandler, status: int, body: Json, headers: Mapping[str, str] = {}) -> None:
     payload = json.dumps(body, indent=1).encode("utf-8")
     handler.send_response(status)
@@ -333,7 +286,7 @@ def _problem(status: int, title: str, detail: str) -> Json:
 # --- the backend ----------------------------------------------------------------------------
 
 
-class Backend(_Running):
+class Backend(BackgroundServer):
     """A plain-HTTP JSON service on 127.0.0.1: the business behind the gateway.
 
     ``GET /api/hello`` says hello to the client the gateway named in ``X-Client-Id`` and
@@ -350,7 +303,7 @@ class Backend(_Running):
         True
     """
 
-    _name = "backend"
+    _label = "backend"
 
     def __init__(self) -> None:
         super().__init__()
@@ -361,16 +314,6 @@ class Backend(_Running):
     def url(self) -> str:
         """``http://127.0.0.1:PORT/`` (valid once started)."""
         return f"http://{HOST}:{self.port}/"
-
-    def __enter__(self) -> Backend:
-        if not self.running:
-            self._started()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self._stopped()
 
     def _make_server(self) -> _Server:
         backend = self
@@ -438,7 +381,7 @@ class _Decision:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class Gateway(_Running):
+class Gateway(BackgroundServer):
     """An HTTPS gateway on 127.0.0.1 in front of a backend: allowlist, static files, API keys, rate limits.
 
     Args:
@@ -462,7 +405,7 @@ class Gateway(_Running):
         [200, 429]
     """
 
-    _name = "gateway"
+    _label = "gateway"
 
     def __init__(
         self,
@@ -512,7 +455,8 @@ class Gateway(_Running):
             raise ValueError("the gateway has no certificate yet: start it first (use it in a with block)")
         return self.certificate.cert_path
 
-    def __enter__(self) -> Gateway:
+    def start(self) -> Self:
+        """Generate a certificate into a temporary folder, then start serving HTTPS; returns the gateway."""
         if self.running:
             return self
         self._folder = Path(tempfile.mkdtemp(prefix="gateway-"))
@@ -522,16 +466,18 @@ class Gateway(_Running):
             for name, content in self.static.items():
                 data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
                 (self._folder / "static" / name).write_bytes(data)
-            self._started()
+            super().start()
         except BaseException:
-            shutil.rmtree(self._folder, ignore_errors=True)
+            self._remove_folder()
             raise
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self._stopped()
+    def stop(self) -> None:
+        """Stop serving (see ``BackgroundServer.stop``), then delete the certificate and its private key."""
+        super().stop()
+        self._remove_folder()
+
+    def _remove_folder(self) -> None:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)  # the private key goes with it
             self._folder = None
@@ -540,7 +486,7 @@ class Gateway(_Running):
         state = f"listening on {self.url}" if self.running else "stopped"
         return f"<Gateway {state}, {len(self.api_keys)} clients>"
 
-    def _make_server(self) -> _Server:
+    def _make_server(self) -> _TlsServer:
         assert self.certificate is not None
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2

@@ -21,12 +21,14 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
 import zmq
+
+from helpers.serving import BackgroundServer, JoiningHTTPServer
 
 __all__ = [
     "CallError",
@@ -112,11 +114,7 @@ def post_json(url: str, payload: Mapping[str, Any], timeout_s: float = 1.0) -> J
     return decoded
 
 
-class _Server(ThreadingHTTPServer):
-    # Non-daemon request threads, joined by server_close(): nothing outlives the service.
-    daemon_threads = False
-    block_on_close = True
-
+class _Server(JoiningHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A caller that timed out has closed its connection before a slow answer: that is
         # the expected end of a timeout, not an error worth a traceback on stderr.
@@ -125,7 +123,7 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class HttpService:
+class HttpService(BackgroundServer):
     """One service: an HTTP server on 127.0.0.1 that answers each POST with ``handle(body)``.
 
     ``handle`` takes the request's JSON body and returns the JSON answer. If it raises
@@ -149,20 +147,13 @@ class HttpService:
             raise ValueError(f"name must be a non-empty string, got {name!r}")
         if not callable(handle):
             raise ValueError(f"handle must be a function of the request body, got {handle!r}")
+        super().__init__()
         self.name = name
         self.delay_s = delay_s
         self.handled = 0
         self._handle = handle
-        self._port = 0
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
-
-    @property
-    def running(self) -> bool:
-        """Whether the service is listening."""
-        return self._server is not None
 
     @property
     def port(self) -> int:
@@ -209,37 +200,18 @@ class HttpService:
             self.handled += 1
         return 200, answer
 
-    def start(self) -> HttpService:
-        """Start listening (again, on the same port after a stop); returns the service."""
-        if self._server is not None:
-            return self
+    # start, stop, running and the with block come from BackgroundServer: stop() and start()
+    # bring the service back on the same port.
+
+    def _make_server(self) -> _Server:
         self._stopping.clear()
-        self._server = _Server((HOST, self._port), self._request_handler())
-        self._port = int(self._server.server_address[1])
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"http-{self.name}"
-        )
-        self._thread.start()
-        return self
+        return _Server((HOST, self._port), self._request_handler())
 
-    def stop(self) -> None:
-        """Stop listening: refuse new connections, finish requests in flight, join every thread."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
+    def _thread_name(self) -> str:
+        return f"http-{self.name}"
+
+    def _before_stop(self) -> None:
         self._stopping.set()  # wakes requests that are playing slow
-        server.shutdown()
-        server.server_close()  # closes the socket and joins the request threads
-        thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> HttpService:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = f"listening on {self.url}" if self.running else "stopped"

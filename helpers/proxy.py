@@ -28,13 +28,14 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 
 import numpy as np
 
 from helpers.balancing import POLICY_NAMES, Policy, make_policy
+from helpers.serving import BackgroundServer, JoiningHTTPServer
 
 __all__ = ["HOST", "Backend", "BackendStats", "Cluster", "LoadBalancer", "Reply", "send_requests"]
 
@@ -42,54 +43,19 @@ HOST = "127.0.0.1"
 """The only address anything here listens on or connects to."""
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = False  # request threads are joined by server_close()
-    block_on_close = True
+class _Server(JoiningHTTPServer):
     request_queue_size = 128  # a burst of connections must not overflow the accept queue
 
 
-class _Running:
-    """Start and stop an HTTP server in a thread: the part ``Backend`` and ``LoadBalancer`` share."""
-
-    _server: _Server | None = None
-    _thread: threading.Thread | None = None
-    _port = 0
-    _label = "server"
+class _Running(BackgroundServer):
+    """An HTTP server in a thread on 127.0.0.1: the part ``Backend`` and ``LoadBalancer`` share."""
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         raise NotImplementedError  # pragma: no cover
 
-    def _start(self) -> None:
-        if self._server is not None:
-            return
-        self._server = _Server((HOST, self._port), self._handler_class())
-        self._port = int(self._server.server_address[1])
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=self._label, daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop: refuse new connections, finish requests in flight, close the socket, join threads."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        server.server_close()
-        thread.join()
-        self._server = self._thread = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the server is listening."""
-        return self._server is not None
-
-    @property
-    def port(self) -> int:
-        """The port the operating system gave (valid once started)."""
-        if not self._port:
-            raise ValueError(f"the {self._label} has no port yet: start it first (use it in a with block)")
-        return self._port
+    def _make_server(self) -> _Server:
+        # The port of the previous start, 0 at the first: a restart keeps the same address.
+        return _Server((HOST, self._port), self._handler_class())
 
     @property
     def url(self) -> str:
@@ -132,6 +98,7 @@ class Backend(_Running):
             raise ValueError(f"delay_ms must be a number from 0 to 10000, got {delay_ms!r}")
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+        super().__init__()
         self.name = name
         self.delay_ms = float(delay_ms)
         self.workers = workers
@@ -139,19 +106,6 @@ class Backend(_Running):
         self._slots = threading.Semaphore(workers)
         self._lock = threading.Lock()
         self._label = f"backend {name}"
-
-    def start(self) -> Backend:
-        """Start listening (on a free port at the first start); returns the backend."""
-        self._start()
-        return self
-
-    def __enter__(self) -> Backend:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = f"on port {self._port}" if self.running else "stopped"
@@ -228,6 +182,7 @@ class LoadBalancer(_Running):
         names = [backend.name for backend in backends]
         if len(set(names)) != len(names):
             raise ValueError(f"backend names must be distinct, got {names}")
+        super().__init__()
         self.backends = tuple(backends)
         self.weights = tuple([1] * len(backends) if weights is None else weights)
         if len(self.weights) != len(backends):
@@ -272,19 +227,6 @@ class LoadBalancer(_Running):
                 backend.name, len(recorded), len(recorded) / total if total else 0.0, median, p99, alive
             )
         return result
-
-    def start(self) -> LoadBalancer:
-        """Start listening (on a free port at the first start); returns the balancer."""
-        self._start()
-        return self
-
-    def __enter__(self) -> LoadBalancer:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = f"on port {self._port}" if self.running else "stopped"

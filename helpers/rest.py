@@ -25,13 +25,14 @@ from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from helpers.serving import BackgroundServer, JoiningHTTPServer
 
 __all__ = [
     "DEFAULT_ROUTES",
@@ -310,12 +311,7 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = False  # request threads are joined by server_close()
-    block_on_close = True
-
-
-class OrderApi:
+class OrderApi(BackgroundServer):
     """A live order API on 127.0.0.1: orders that can be paid, then shipped, or cancelled before shipping.
 
     Routes (``P`` is ``prefix``, names from ``routes``):
@@ -343,6 +339,8 @@ class OrderApi:
         (True, 'orders')
     """
 
+    _label = "API"
+
     def __init__(
         self,
         prefix: str = "/api",
@@ -350,6 +348,7 @@ class OrderApi:
         lose_fraction: float = 0.0,
         seed: int = 0,
     ) -> None:
+        super().__init__()
         if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
             raise ValueError(f"prefix must be '' or a path like '/api/v1' without a trailing '/', got {prefix!r}")
         chosen = dict(DEFAULT_ROUTES if routes is None else routes)
@@ -370,9 +369,6 @@ class OrderApi:
         self._replies: dict[str, _Reply] = {}  # Idempotency-Key -> the reply first sent for it
         self._next_id = 1
         self._lock = threading.Lock()
-        self._port = 0
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def lose_fraction(self) -> float:
@@ -388,9 +384,7 @@ class OrderApi:
     @property
     def origin(self) -> str:
         """``http://127.0.0.1:PORT`` (valid once started)."""
-        if not self._port:
-            raise ValueError("the API has no address yet: start it first (use it in a with block)")
-        return f"http://{HOST}:{self._port}"
+        return f"http://{HOST}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -403,43 +397,14 @@ class OrderApi:
         with self._lock:
             return {order_id: order["status"] for order_id, order in self._orders.items()}
 
-    # -- running ---------------------------------------------------------------------------
+    # -- running (start, stop, running, port and the with block come from BackgroundServer) --
 
-    def start(self) -> OrderApi:
-        """Start listening (on a free port at the first start); returns the API."""
-        if self._server is not None:
-            return self
-        self._server = _Server((HOST, self._port), self._handler_class())
-        self._port = int(self._server.server_address[1])
-        # A daemon thread: an API owned by a widget must never keep a kernel from exiting.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="order-api", daemon=True
-        )
-        self._thread.start()
-        return self
+    def _make_server(self) -> JoiningHTTPServer:
+        # The port of the previous start, 0 at the first: a restart keeps the same address.
+        return JoiningHTTPServer((HOST, self._port), self._handler_class())
 
-    def stop(self) -> None:
-        """Stop: refuse new connections, finish requests in flight, close the socket, join threads."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        server.server_close()
-        thread.join()
-        self._server = self._thread = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the API is listening."""
-        return self._server is not None
-
-    def __enter__(self) -> OrderApi:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
+    def _thread_name(self) -> str:
+        return "order-api"
 
     def __repr__(self) -> str:
         state = f"listening on {self.url}" if self.running else "stopped"

@@ -42,6 +42,8 @@ from google.protobuf.message import Message
 from grpc_tools import protoc
 from numpy.typing import NDArray
 
+from helpers.serving import BackgroundServer
+
 __all__ = [
     "ORDERS_PROTO",
     "CompiledProto",
@@ -416,6 +418,25 @@ class XmlRpcServer:
     port: int
 
 
+class _XmlRpcRunner(BackgroundServer):
+    """Serves ``functions`` with the standard library's XML-RPC server (one request at a time)."""
+
+    _label = "XML-RPC server"
+
+    def __init__(self, functions: Mapping[str, Callable[..., Any]]) -> None:
+        super().__init__()
+        self._functions = dict(functions)
+
+    def _make_server(self) -> SimpleXMLRPCServer:
+        server = SimpleXMLRPCServer((HOST, 0), requestHandler=_QuietHandler, logRequests=False, allow_none=True)
+        for name, function in self._functions.items():
+            server.register_function(function, name)
+        return server
+
+    def _thread_name(self) -> str:
+        return "xmlrpc-server"
+
+
 @contextmanager
 def xmlrpc_service(functions: Mapping[str, Callable[..., Any]]) -> Iterator[XmlRpcServer]:
     """An XML-RPC server (Python's standard library) on 127.0.0.1 offering ``functions``, stopped when the block ends.
@@ -431,20 +452,11 @@ def xmlrpc_service(functions: Mapping[str, Callable[..., Any]]) -> Iterator[XmlR
     """
     if not functions:
         raise ValueError("functions must name at least one function to offer, got an empty mapping")
-    server = SimpleXMLRPCServer((HOST, 0), requestHandler=_QuietHandler, logRequests=False, allow_none=True)
     for name, function in functions.items():
         if not callable(function):
             raise ValueError(f"functions[{name!r}] must be callable, got {function!r}")
-        server.register_function(function, name)
-    port = int(server.server_address[1])
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="xmlrpc-server")
-    thread.start()
-    try:
-        yield XmlRpcServer(url=f"http://{HOST}:{port}/", port=port)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with _XmlRpcRunner(functions) as running:
+        yield XmlRpcServer(url=f"http://{HOST}:{running.port}/", port=running.port)
 
 
 @contextmanager

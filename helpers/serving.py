@@ -1,0 +1,132 @@
+"""Live servers on 127.0.0.1, each served by a thread and started and stopped by a ``with`` block.
+
+The course's live components (an order API, HTTP services, an authoritative DNS server,
+backends, a load balancer, an edge cache, a gateway, an XML-RPC server) share one
+lifecycle, written once here:
+
+- ``BackgroundServer``: the base class. A subclass says how to build its
+  ``socketserver`` server (``_make_server``) and what to call its thread; the base starts
+  it in a daemon thread and stops it cleanly: ``shutdown()``, ``server_close()`` (which
+  closes the socket), then the thread is joined.
+- ``JoiningHTTPServer``: a ``ThreadingHTTPServer`` whose request threads are joined by
+  ``server_close()``, so no request outlives its server.
+
+A daemon thread, because a server left running (by a widget, or a cell that never reached
+the end of its ``with`` block) must never keep a kernel from exiting.
+"""
+
+from __future__ import annotations
+
+import socketserver
+import threading
+from http.server import ThreadingHTTPServer
+from types import TracebackType
+from typing import Self
+
+__all__ = ["BackgroundServer", "JoiningHTTPServer"]
+
+POLL_INTERVAL_S = 0.05
+"""How often a serving thread checks for a shutdown request: the longest ``stop()`` waits for it."""
+
+
+class JoiningHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server whose request threads ``server_close()`` joins: nothing outlives it.
+
+    Each request runs in its own thread (not a daemon), and ``server_close()`` waits for
+    requests in flight to finish.
+    """
+
+    daemon_threads = False
+    block_on_close = True
+
+
+class BackgroundServer:
+    """A ``socketserver`` server served by a daemon thread, started and stopped by a ``with`` block.
+
+    Subclasses implement ``_make_server`` (build and bind the server; ``self._port`` is the
+    port of the previous start, 0 before the first, so binding ``(host, self._port)``
+    brings a restarted server back on the same port) and may override ``_thread_name``
+    and ``_before_stop``. ``_label`` names the object in error messages.
+
+    Examples:
+        >>> from http.server import BaseHTTPRequestHandler
+        >>> class Hello(BackgroundServer):
+        ...     _label = "hello server"
+        ...     def _make_server(self) -> JoiningHTTPServer:
+        ...         return JoiningHTTPServer(("127.0.0.1", self._port), BaseHTTPRequestHandler)
+        >>> with Hello() as server:
+        ...     server.running, server.port > 0
+        (True, True)
+        >>> server.running
+        False
+        >>> Hello().port
+        Traceback (most recent call last):
+        ...
+        ValueError: the hello server has no address yet: start it first (use it in a with block)
+    """
+
+    _label = "server"
+
+    def __init__(self) -> None:
+        self._server: socketserver.TCPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._port = 0
+
+    def _make_server(self) -> socketserver.TCPServer:
+        """A new server, bound and listening on 127.0.0.1 (called by ``start``)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def _thread_name(self) -> str:
+        """The name of the serving thread (called once the server is bound, so it may use the port)."""
+        return self._label
+
+    def _before_stop(self) -> None:
+        """Extra steps before a running server shuts down, e.g. waking requests that are waiting."""
+
+    def start(self) -> Self:
+        """Start serving in a daemon thread (does nothing if it is running); returns the object itself."""
+        if self._server is not None:
+            return self
+        server = self._make_server()
+        self._server = server
+        self._port = int(server.server_address[1])
+        name = self._thread_name()
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL_S}, name=name, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop: refuse new connections, finish requests in flight, close the socket, join threads.
+
+        Stopping a server that is not running does nothing.
+        """
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        self._before_stop()
+        server.shutdown()
+        server.server_close()  # closes the socket (and joins request threads, see JoiningHTTPServer)
+        thread.join()
+        self._server = self._thread = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is serving."""
+        return self._server is not None
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (valid once started; kept after a stop)."""
+        if not self._port:
+            raise ValueError(f"the {self._label} has no address yet: start it first (use it in a with block)")
+        return self._port
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,195 @@
+"""Tests for helpers.serving: start and stop are idempotent, nothing outlives a with block, errors name the server."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+import pytest
+
+from helpers.serving import BackgroundServer, JoiningHTTPServer
+
+HOST = "127.0.0.1"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Answers GET /slow after ``server.delay_s``, flagging when it starts and ends."""
+
+    server: _SlowServer
+
+    def do_GET(self) -> None:
+        self.server.entered.set()
+        time.sleep(self.server.delay_s)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+        self.server.finished.set()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _SlowServer(JoiningHTTPServer):
+    def __init__(self, address: tuple[str, int], delay_s: float) -> None:
+        self.delay_s = delay_s
+        self.entered = threading.Event()
+        self.finished = threading.Event()
+        super().__init__(address, _Handler)
+
+
+class Probe(BackgroundServer):
+    """A test server that counts its hooks' calls."""
+
+    _label = "probe"
+
+    def __init__(self, delay_s: float = 0.0) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+        self.built = 0
+        self.before_stop_calls = 0
+        self.last: _SlowServer | None = None
+
+    def _make_server(self) -> _SlowServer:
+        self.built += 1
+        self.last = _SlowServer((HOST, self._port), self.delay_s)
+        return self.last
+
+    def _thread_name(self) -> str:
+        return f"probe-{self._port}"
+
+    def _before_stop(self) -> None:
+        self.before_stop_calls += 1
+
+
+def _probe_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name.startswith("probe-")]
+
+
+def _refused(port: int) -> bool:
+    try:
+        socket.create_connection((HOST, port), timeout=1.0).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def _get(port: int) -> int:
+    connection = http.client.HTTPConnection(HOST, port, timeout=5)
+    try:
+        connection.request("GET", "/slow")
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Lifecycle
+# --------------------------------------------------------------------------------------------
+
+
+def test_start_returns_the_object_and_serves_in_a_named_daemon_thread() -> None:
+    probe = Probe()
+    try:
+        assert probe.start() is probe
+        assert probe.running
+        assert _get(probe.port) == 200
+        [thread] = _probe_threads()
+        assert thread.name == f"probe-{probe.port}"
+        assert thread.daemon
+    finally:
+        probe.stop()
+
+
+def test_start_and_stop_are_idempotent() -> None:
+    probe = Probe()
+    probe.stop()  # never started: nothing to do
+    assert probe.before_stop_calls == 0
+    probe.start()
+    port = probe.port
+    probe.start()
+    assert (probe.built, probe.port, len(_probe_threads())) == (1, port, 1)
+    probe.stop()
+    probe.stop()
+    assert probe.before_stop_calls == 1
+    assert not probe.running
+    assert _probe_threads() == []
+
+
+def test_port_before_the_first_start_is_an_error_naming_the_server() -> None:
+    with pytest.raises(ValueError, match=r"the probe has no address yet: start it first \(use it in a with block\)"):
+        _ = Probe().port
+
+
+def test_a_stopped_server_keeps_its_port_and_restarts_on_it() -> None:
+    with Probe() as probe:
+        port = probe.port
+    assert probe.port == port
+    with probe:
+        assert probe.port == port
+        assert _get(port) == 200
+    assert probe.built == 2
+
+
+# --------------------------------------------------------------------------------------------
+# Nothing outlives the with block
+# --------------------------------------------------------------------------------------------
+
+
+def test_leaving_the_with_block_joins_the_thread_and_closes_the_socket() -> None:
+    threads_before = set(threading.enumerate())
+    with Probe() as probe:
+        port = probe.port
+        assert _get(port) == 200
+        server = probe.last
+    assert server is not None
+    assert not probe.running
+    assert set(threading.enumerate()) == threads_before
+    assert server.socket.fileno() == -1, "server_close() closed the listening socket"
+    assert _refused(port)
+
+
+def test_the_with_block_stops_the_server_when_it_raises() -> None:
+    probe = Probe()
+
+    def fail_inside() -> None:
+        with probe:
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_inside()
+    port = probe.port  # kept after the stop
+    assert not probe.running
+    assert probe.before_stop_calls == 1
+    assert _probe_threads() == []
+    assert _refused(port)
+
+
+def test_stop_waits_for_requests_in_flight() -> None:
+    statuses: list[int] = []
+    with Probe(delay_s=0.2) as probe:
+        client = threading.Thread(target=lambda: statuses.append(_get(probe.port)))
+        client.start()
+        assert probe.last is not None
+        assert probe.last.entered.wait(5)
+    # stop() returned: the request thread has been joined, so its answer was sent.
+    assert probe.last.finished.is_set()
+    client.join(5)
+    assert statuses == [200]
+
+
+def test_a_server_that_cannot_be_built_leaves_nothing_running() -> None:
+    class Broken(BackgroundServer):
+        def _make_server(self) -> JoiningHTTPServer:
+            raise OSError("no port for you")
+
+    broken = Broken()
+    with pytest.raises(OSError, match="no port for you"), broken:
+        pass
+    assert not broken.running
+    with pytest.raises(ValueError, match="the server has no address yet"):
+        _ = broken.port
