@@ -1736,8 +1736,9 @@ class BalancerExplorer(widgets.VBox):
                 options=[("fresh" if r == 0 else f"every {r:g}", r) for r in REFRESH_CHOICES], value=refresh,
                 description="load board refreshed", style=style,
             ),
-            "policy": widgets.SelectionSlider(
-                options=list(SIMULATED_POLICIES), value=policy, description="policy (right)", style=style,
+            "policy": widgets.ToggleButtons(
+                options=list(SIMULATED_POLICIES), value=policy, description="policy (right)",
+                style={"description_width": "initial", "button_width": "auto"},
             ),
         }
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
