@@ -18,8 +18,10 @@ lab: setup
 test: setup
 	$(BIN)/pytest
 
-## Regenerate the student versions in exercises/ from solutions/.
+## Regenerate the student versions in exercises/ from solutions/ (refuses to overwrite your answers
+## there unless FORCE=1).
 exercises: setup
+	$(if $(FORCE),,$(BIN)/python -m helpers.grading --answered)
 	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment "$$a" --force --no-db --log-level=WARN || exit 1; done
 
 ## Grade your exercises with every test, hidden ones included (one notebook: make grade NB=path).

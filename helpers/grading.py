@@ -48,6 +48,7 @@ __all__ = [
     "NotebookResult",
     "PartResult",
     "SubmissionProblem",
+    "answered_exercises",
     "autograde_class",
     "exercise_notebooks",
     "failure_message",
@@ -253,6 +254,29 @@ def _answers(notebook: Notebook) -> dict[str, str]:
     }
 
 
+def _released_answers(source: Notebook, root: Path) -> dict[str, str]:
+    """Every answer cell of the student version, by grade id: the stubs nbgrader makes from ``source``.
+
+    ``source`` is the instructor notebook (solutions/). Its answers go through nbgrader's own
+    ``ClearSolutions``, configured by the course's ``nbgrader_config.py`` (its code and text
+    stubs), exactly as ``generate_assignment`` writes them into exercises/. Never the
+    exercises/ file itself: a learner answers in it, so it is their work, not the release.
+    """
+    _skip_slow_optional_imports()
+    import nbformat
+    from nbgrader.preprocessors import ClearSolutions
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = Config()
+    if (root / "nbgrader_config.py").is_file():
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    # nbformat joins sources stored as lists of lines, as nbgrader's own reading does
+    notebook = nbformat.reads(json.dumps(source), as_version=nbformat.NO_CONVERT)  # type: ignore[no-untyped-call]
+    notebook, _ = ClearSolutions(config=config).preprocess(notebook, {})
+    return _answers(notebook)
+
+
 def failure_message(outputs: Iterable[dict[str, Any]], timeout_s: float | None = None) -> str:
     """What a failing test cell said: its error as "Name: value", without terminal colours.
 
@@ -302,6 +326,23 @@ def exercise_notebooks(root: Path = COURSE_ROOT) -> list[Path]:
     return sorted((root / "exercises").glob("*/*.ipynb"))
 
 
+def answered_exercises(root: Path = COURSE_ROOT) -> list[Path]:
+    """The notebooks in ``exercises/`` that hold a learner's answers: answer cells that are not the stubs.
+
+    ``make exercises`` checks this first: regenerating the student versions would overwrite
+    them. A notebook with no instructor version, or one that cannot be read, is left out.
+    """
+    answered = []
+    for path in exercise_notebooks(root):
+        source = root / "solutions" / path.parent.name / path.name
+        try:
+            if _answers(_read_notebook(path)) != _released_answers(_read_notebook(source), root):
+                answered.append(path)
+        except ValueError:
+            continue
+    return answered
+
+
 def _assignment_of(path: Path, root: Path) -> str:
     """The assignment a learner's notebook belongs to: its folder's name, else its file name."""
     solutions = root / "solutions"
@@ -328,12 +369,14 @@ def grade_notebooks(
     """Grades of exercise notebooks with all their tests, hidden ones included, by nbgrader.
 
     ``paths`` defaults to every notebook in ``exercises/``. A notebook whose answer cells
-    are all still the released stubs is reported as not started (0 points) without running
-    it. A file that is not a notebook, or whose instructor version is unreadable (or, among
-    the defaults, missing from ``solutions/``), gets an ``error`` and no parts. The others
-    are autograded by nbgrader in a separate process and a throw-away course folder, and
-    their HTML feedback goes to ``feedback_dir/ASSIGNMENT/NAME.html`` (default
-    ``my-feedback/`` in the course). The notebooks themselves are only read.
+    all still hold the stubs nbgrader releases (computed from ``solutions/``, so it does not
+    matter where the learner works) is reported as not started (0 points) without running
+    it; outputs and unlocked cells do not count as a start. A file that is not a notebook,
+    or whose instructor version is unreadable (or, among the defaults, missing from
+    ``solutions/``), gets an ``error`` and no parts. The others are autograded by nbgrader in
+    a separate process and a throw-away course folder, and their HTML feedback goes to
+    ``feedback_dir/ASSIGNMENT/NAME.html`` (default ``my-feedback/`` in the course). The
+    notebooks themselves are only read.
 
     Raises:
         ValueError: a path that is not an exercise of this course (the message names it).
@@ -364,9 +407,7 @@ def grade_notebooks(
         except ValueError as error:
             results[path] = NotebookResult(assignment, path.name, str(path), error=str(error))
             continue
-        released_path = root / "exercises" / assignment / path.name
-        released = _read_notebook(released_path) if released_path.is_file() else None
-        if released is not None and _answers(mine) == _answers(released):
+        if _answers(mine) == _released_answers(source, root):
             results[path] = _unstarted_result(path, assignment, _part_specs(source))
         else:
             to_grade.append(path)
@@ -608,8 +649,10 @@ def format_results(results: Sequence[NotebookResult], root: Path | None = COURSE
         if result.error:
             lines.append(f"{name}: could not be graded: {result.error}")
             continue
-        state = "" if result.started else ", not started (no answer changed yet)"
-        lines.append(f"{name}: {_points(result.points)} / {_points(result.max_points)} points{state}")
+        if not result.started:  # every part is a stub: one line says it all
+            lines.append(f"{name}: 0 / {_points(result.max_points)} points, not started (no answer changed yet)")
+            continue
+        lines.append(f"{name}: {_points(result.points)} / {_points(result.max_points)} points")
         titles = [_clip(short_title(part.title), title_width) for part in result.parts]
         scores = [f"{_points(part.points)} / {_points(part.max_points)}" for part in result.parts]
         labels = [_tests_label(part) for part in result.parts]
@@ -621,7 +664,7 @@ def format_results(results: Sequence[NotebookResult], root: Path | None = COURSE
             lines.append(f"  {title:<{title_w}}  {label:<{label_w}}  {score:<{score_w}}  {part.status}".rstrip())
             if part.message:
                 lines.append(f"       {part.message}")
-            hidden_used |= part.hidden and result.started
+            hidden_used |= part.hidden
             by_hand_used |= part.by_hand
         if result.feedback:
             lines.append(f"  feedback: {shown(result.feedback)}")
@@ -888,6 +931,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="autograde every collected submission of ASSIGNMENT, in the current course folder; "
                         "options after it go to nbgrader autograde")  # fmt: skip
     parser.add_argument("--feedback-dir", type=Path, help=f"where HTML feedback goes (default: {FEEDBACK_FOLDER}/)")
+    parser.add_argument("--answered", action="store_true",
+                        help="list the exercises that hold your answers and exit 1 if there are any "
+                        "(make exercises checks this before it overwrites exercises/)")  # fmt: skip
     parser.add_argument("--root", type=Path, default=COURSE_ROOT, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, metavar="FILE", help=argparse.SUPPRESS)  # the worker's output
     return parser
@@ -926,6 +972,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = _grade_in_worker([path.resolve() for path in args.notebooks], args.root.resolve(), feedback_dir)
         args.json.write_text(json.dumps([asdict(result) for result in results], indent=1))
         return 0
+    if args.answered:
+        answered = answered_exercises(args.root)
+        for path in answered:
+            print(f"{path.relative_to(args.root)} holds your answers")
+        if answered:
+            print("`make exercises` would replace them with the released stubs: save a copy elsewhere first, "
+                  "or run `make exercises FORCE=1` to overwrite them.")  # fmt: skip
+        return 1 if answered else 0
     try:
         results = grade_notebooks(args.notebooks or None, root=args.root, feedback_dir=args.feedback_dir)
     except (ValueError, RuntimeError) as error:

@@ -41,6 +41,7 @@ import psutil
 from playwright.sync_api import Browser, Locator, Page, Playwright
 
 from paths import ROOT
+from shipped import write_shipped_notebooks
 
 BIN = Path(sys.executable).parent
 # What the server serves: a copy of the repository as a learner gets it (and as Binder copies
@@ -177,8 +178,13 @@ def isolated_environment(home: Path, bin_dir: Path = BIN) -> dict[str, str]:
 
 
 def copy_course(destination: Path) -> Path:
-    """A scratch copy of the repository: what the notebooks open, link to and import is there."""
+    """A scratch copy of the repository as the course ships it: what the notebooks open, link to and import.
+
+    Lessons and exercises are their shipped versions (tests/shipped.py), so a learner's own
+    answers and outputs in this checkout never reach the tests.
+    """
     shutil.copytree(ROOT, destination, ignore=NOT_COPIED)
+    write_shipped_notebooks(destination)
     return destination
 
 
@@ -239,6 +245,8 @@ def lab_server(
     RuntimeError on exit if a process the server started had to be killed.
     """
     root = serve or copy_course(scratch / "course")
+    # Kernels import the copy's helpers (so "Your progress" grades the copy's exercises), not this checkout's.
+    own = {} if serve else {"PYTHONPATH": str(root)}
     home = scratch / "home"
     home.mkdir(parents=True, exist_ok=True)
     port, token = free_port(), secrets.token_hex(24)
@@ -259,8 +267,8 @@ def lab_server(
     ]
     with log.open("wb") as log_file:
         process = subprocess.Popen(
-            command, cwd=root, env={**isolated_environment(home, bin_dir), **(env or {})}, stdin=subprocess.DEVNULL,
-            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            command, cwd=root, env={**isolated_environment(home, bin_dir), **own, **(env or {})},
+            stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
         )
     server = LabServer(root, port, token, process, log)
     survivors: list[str] = []

@@ -1,10 +1,11 @@
 """Simulated students' work on exercise 08 (hash ring), built from the released notebook.
 
-Each submission starts from ``exercises/08-consistent-hashing/hash-ring.ipynb`` as a student
-fetches it and changes only what that student would change (nbformat round trips, cell ids
-kept). Correct answers come from the instructor notebook with its solution markers removed;
-every wrong answer is a small, named edit of a correct one, so a test fails loudly if the
-reference solution changes under it.
+Each submission starts from the student version of ``08-consistent-hashing/hash-ring.ipynb`` as
+nbgrader generates it from ``solutions/`` (a student fetches exactly that) and changes only
+what that student would change (nbformat round trips, cell ids kept). Correct answers come
+from the instructor notebook with its solution markers removed; every wrong answer is a
+small, named edit of a correct one, so a test fails loudly if the reference solution changes
+under it.
 
 ``EXPECTED`` is each student's score per part, as nbgrader must grade it; ``MANUAL`` the
 score an instructor gives the hand-graded Part D (``jump_or_ring``) where there is an answer.
@@ -19,10 +20,10 @@ from pathlib import Path
 import nbformat
 
 from paths import ROOT
+from shipped import release
 
 ASSIGNMENT = "08-consistent-hashing"
 NOTEBOOK = "hash-ring.ipynb"
-RELEASED = ROOT / "exercises" / ASSIGNMENT / NOTEBOOK
 SOLUTION = ROOT / "solutions" / ASSIGNMENT / NOTEBOOK
 
 TESTS = {
@@ -57,14 +58,36 @@ def cell(notebook: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNod
     return matches[0]
 
 
+def reference_answers(assignment: str, name: str) -> dict[str, str]:
+    """Every answer cell's reference answer in an exercise, by grade id, without nbgrader's solution markers."""
+    solution = nbformat.read(ROOT / "solutions" / assignment / name, as_version=4)
+    markers = ("### BEGIN SOLUTION", "### END SOLUTION")
+    return {
+        str(_grade_id(c)): "\n".join(line for line in c.source.splitlines() if line.strip() not in markers)
+        for c in solution.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+
+
+def answered_in_release(assignment: str, name: str, edits: dict[str, tuple[str, str]] | None = None
+                        ) -> nbformat.NotebookNode:  # fmt: skip
+    """An exercise's student version with every answer cell holding the reference answer.
+
+    ``edits`` maps a grade id to (old, new): a small change of that reference answer, to make
+    a plausible mistake.
+    """
+    notebook = nbformat.read(release(assignment) / name, as_version=4)
+    for grade_id, answer in reference_answers(assignment, name).items():
+        if grade_id in (edits or {}):
+            answer = _edit(answer, *edits[grade_id])
+        cell(notebook, grade_id).source = answer
+    return notebook
+
+
 def solution_answers() -> dict[str, str]:
-    """The reference answer of every answer cell, without nbgrader's solution markers."""
-    solution = nbformat.read(SOLUTION, as_version=4)
-    answers = {}
-    for grade_id in ANSWER_CELLS:
-        lines = cell(solution, grade_id).source.splitlines()
-        answers[grade_id] = "\n".join(line for line in lines if line.strip() not in ("### BEGIN SOLUTION",
-                                                                                      "### END SOLUTION"))  # fmt: skip
+    """The reference answer of every answer cell of exercise 08."""
+    answers = reference_answers(ASSIGNMENT, NOTEBOOK)
+    assert set(answers) == set(ANSWER_CELLS), f"exercise 08's answer cells changed: {sorted(answers)}"
     return answers
 
 
@@ -73,9 +96,14 @@ def _edit(source: str, old: str, new: str) -> str:
     return source.replace(old, new)
 
 
+def released_path() -> Path:
+    """The student version as `make exercises` writes it now (generated once per test run)."""
+    return release(ASSIGNMENT) / NOTEBOOK
+
+
 def released() -> nbformat.NotebookNode:
     """The exercise as a student fetches it."""
-    return nbformat.read(RELEASED, as_version=4)
+    return nbformat.read(released_path(), as_version=4)
 
 
 def answered(answers: dict[str, str] | None = None, essay: str | None = GOOD_ESSAY) -> nbformat.NotebookNode:

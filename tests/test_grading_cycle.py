@@ -98,7 +98,7 @@ def _prepare_student(cycle: Cycle, student: str) -> None:
     fetch = f"nbgrader fetch_assignment {ASSIGNMENT} --course={COURSE_ID}"
     cycle.run(fetch, home, home, [f"--student={student}"], key=f"fetch {student}")
     fetched = home / ASSIGNMENT / NOTEBOOK
-    assert fetched.read_bytes() == submissions.RELEASED.read_bytes(), "students fetch the committed exercise"
+    assert fetched.read_bytes() == submissions.released_path().read_bytes(), "students fetch the release"
     if student in STUDENTS:
         submissions.write(STUDENTS[student](), fetched)
     elif student == "broken-json":
@@ -180,7 +180,7 @@ def _errors(cell: nbformat.NotebookNode) -> list[str]:
 
 def test_generate_writes_exactly_the_committed_exercise(cycle: Cycle) -> None:
     fresh = cycle.course / "exercises" / ASSIGNMENT
-    assert filecmp.cmp(fresh / NOTEBOOK, submissions.RELEASED, shallow=False), "README: same as `make exercises`"
+    assert filecmp.cmp(fresh / NOTEBOOK, submissions.released_path(), shallow=False), "README: same as `make exercises`"
 
 
 def test_every_student_gets_exactly_the_expected_score_for_every_part(cycle: Cycle) -> None:
