@@ -339,6 +339,7 @@ def test_activating_the_environment_puts_the_course_tools_first() -> None:
 def test_class_options_after_the_assignment_go_to_nbgrader(monkeypatch: pytest.MonkeyPatch) -> None:
     """README: "For one run, add `--Execute.timeout=60` after the assignment"."""
     from helpers import grading
+    from helpers.grading import cli
 
     calls = []
 
@@ -346,7 +347,7 @@ def test_class_options_after_the_assignment_go_to_nbgrader(monkeypatch: pytest.M
         calls.append((assignment, options))
         return grading.ClassResult(assignment)
 
-    monkeypatch.setattr(grading, "autograde_class", autograde_class)
+    monkeypatch.setattr(cli, "autograde_class", autograde_class)
     assert grading.main(["--class", ASSIGNMENT, "--Execute.timeout=60", "--db", "sqlite:///x.db"]) == 0
     assert grading.main([f"--class={ASSIGNMENT}"]) == 0
     assert calls == [(ASSIGNMENT, ["--Execute.timeout=60", "--db", "sqlite:///x.db"]), (ASSIGNMENT, [])]

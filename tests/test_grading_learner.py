@@ -18,6 +18,7 @@ import nbformat
 import pytest
 
 from helpers import grading
+from helpers.grading import learner, results
 from helpers.grading import (
     BY_INSTRUCTOR,
     FAILED,
@@ -48,7 +49,7 @@ def learner_copy(notebook: nbformat.NotebookNode, folder: Path) -> Path:
 
 
 def test_parts_come_from_the_instructor_notebook_in_order() -> None:
-    specs = grading._part_specs(grading._read_notebook(SOLUTION))
+    specs = results.part_specs(results.read_notebook(SOLUTION))
     assert [spec.grade_id for spec in specs] == list(PARTS)
     assert {spec.grade_id: spec.max_points for spec in specs} == PARTS
     assert {spec.grade_id for spec in specs if spec.hidden} == HIDDEN_PARTS
@@ -94,7 +95,7 @@ def test_an_untouched_exercise_scores_0_as_not_started_without_running(
     def no_worker(*args: object) -> None:
         raise AssertionError("an untouched exercise must not be run")
 
-    monkeypatch.setattr(grading, "_run_worker", no_worker)
+    monkeypatch.setattr(learner, "run_worker", no_worker)
     path = learner_copy(submissions.untouched(), tmp_path)
     [result] = grade_notebooks([path], feedback_dir=tmp_path / "feedback")
     assert (result.assignment, result.notebook, result.error) == (ASSIGNMENT, NOTEBOOK, "")
@@ -106,7 +107,7 @@ def test_an_untouched_exercise_scores_0_as_not_started_without_running(
 
 
 def test_run_outputs_alone_do_not_count_as_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(grading, "_run_worker", lambda *args: pytest.fail("an untouched exercise was run"))
+    monkeypatch.setattr(learner, "run_worker", lambda *args: pytest.fail("an untouched exercise was run"))
     notebook = submissions.untouched()
     demo = next(cell for cell in notebook.cells if cell.cell_type == "code" and not cell.metadata.get("nbgrader"))
     demo.outputs = [nbformat.v4.new_output("stream", name="stdout", text="['a', 'b']\n")]
@@ -142,14 +143,14 @@ def test_a_path_that_is_no_exercise_raises_naming_it(tmp_path: Path, name: str, 
 
 
 def test_a_notebook_outside_its_folder_is_matched_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(grading, "_run_worker", lambda *args: pytest.fail("an untouched exercise was run"))
+    monkeypatch.setattr(learner, "run_worker", lambda *args: pytest.fail("an untouched exercise was run"))
     path = submissions.write(submissions.untouched(), tmp_path / "Downloads" / NOTEBOOK)
     [result] = grade_notebooks([path])
     assert result.assignment == ASSIGNMENT
 
 
 def test_the_default_is_every_exercise_of_the_course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(grading, "_run_worker", lambda *args: pytest.fail("an untouched exercise was run"))
+    monkeypatch.setattr(learner, "run_worker", lambda *args: pytest.fail("an untouched exercise was run"))
     course = tmp_path / "course"  # the course as shipped: every exercise untouched, so nothing runs
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
@@ -192,7 +193,7 @@ def test_the_gradebook_stamp_is_the_one_nbgrader_writes(tmp_path: Path, monkeypa
     from nbgrader.api import get_alembic_version
 
     monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
-    grading._new_gradebook(tmp_path / "gradebook.db")
+    learner._new_gradebook(tmp_path / "gradebook.db")
     with contextlib.closing(sqlite3.connect(tmp_path / "gradebook.db")) as database:
         [(stamp,)] = database.execute("SELECT version_num FROM alembic_version").fetchall()
     assert stamp == get_alembic_version()
