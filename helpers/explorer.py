@@ -10,8 +10,8 @@ A unit's explorer subclasses ``Explorer`` and declares:
 - ``draw(*axes, **settings)``: draws what the settings change and returns the status line
   (HTML) shown under the figure;
 - optionally ``ROWS`` (which controls share a row), ``CAPTION`` (HTML under everything),
-  ``extra_rows()`` (more widgets, such as buttons) and ``changed(name, old)`` (a hook that
-  runs before the redraw when a control moves).
+  ``extra_widgets()`` (more widgets by name, such as buttons, placed by ``ROWS`` too) and
+  ``changed(name, old)`` (a hook that runs before the redraw when a control moves).
 
 The figure is a ``PanelFigure`` shown as PNG bytes in an ``ipywidgets.Image``: that works
 the same in a kernel, in a browser and in a plain process, so the course's tests and
@@ -42,7 +42,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -102,6 +102,7 @@ class Explorer(widgets.VBox):
 
     Attributes:
         controls: the control widgets by name, as declared in ``CONTROLS``.
+        extras: the extra widgets by name, from ``extra_widgets()``.
         image: the Image widget showing the figure as PNG.
         status: the HTML widget under the figure.
         panels: the PanelFigure the figure is drawn on.
@@ -129,9 +130,18 @@ class Explorer(widgets.VBox):
         self.panels = PanelFigure(self.FIGSIZE, self.PANELS, self.DPI)
         self.frame(*self.panels.axes)
         self.panels.seal()
-        rows = self.ROWS or tuple(tuple(names[i : i + 3]) for i in range(0, len(names), 3))
-        children = [widgets.HBox([self.controls[name] for name in row]) for row in rows]
-        children += [*self.extra_rows(), self.image, self.status]
+        self.extras: dict[str, Any] = dict(self.extra_widgets())
+        parts = {**self.controls, **self.extras}
+        rows = self.ROWS or (
+            *(tuple(names[i : i + 3]) for i in range(0, len(names), 3)),
+            *((tuple(self.extras),) if self.extras else ()),
+        )
+        placed = [name for row in rows for name in row]
+        missing = sorted(set(parts) - set(placed))
+        if missing or len(placed) != len(set(placed)):
+            raise ValueError(f"ROWS must place every control and extra widget once; {missing} are missing")
+        children = [widgets.HBox([parts[name] for name in row]) for row in rows]
+        children += [self.image, self.status]
         if self.CAPTION:
             children.append(widgets.HTML(f"<span style='color:#555;font-size:90%'>{self.CAPTION}</span>"))
         super().__init__(children)
@@ -151,9 +161,9 @@ class Explorer(widgets.VBox):
     def changed(self, name: str, old: Any) -> None:
         """Called when control ``name`` moves from ``old``, before the redraw (does nothing here)."""
 
-    def extra_rows(self) -> Sequence[Any]:
-        """Widgets shown between the controls and the figure (none here)."""
-        return ()
+    def extra_widgets(self) -> Mapping[str, Any]:
+        """More widgets by name, for ``ROWS`` to place (none here)."""
+        return {}
 
     def frame(self, *axes: Any) -> None:
         """Draws what never changes, once (nothing here)."""

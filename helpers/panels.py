@@ -9,7 +9,8 @@ before the next frame is drawn. An Axes' own title or axes that do change from f
 frame are named in its ``Panel(changes=...)`` and are redrawn every time.
 
 The rules a panel's drawing must keep: after ``seal()``, only add artists, never change the
-frame; and nothing added may cross a frame artist that is drawn above it (a spine, a legend). A test of every explorer compares ``png()`` with ``full_png()`` (the slow, full
+frame; and nothing added may cross a frame artist that is drawn above it (a legend, a label,
+a tick line). Spines are redrawn with the data, so data may touch them. A test of every explorer compares ``png()`` with ``full_png()`` (the slow, full
 redraw) after every move, so a broken rule shows as a difference in pixels.
 
 Examples:
@@ -140,7 +141,8 @@ class PanelFigure:
         """Everything drawn so far is the frame: drawn once, into the cached background."""
         kept: list[Any] = []
         for ax, panel in zip(self.axes, self.panels, strict=True):
-            changing = {id(getattr(ax, part)) for part in panel.changes}
+            # Spines are cheap and border the data: redrawn with it, they stay on top as in a full draw.
+            changing = {id(getattr(ax, part)) for part in panel.changes} | {id(spine) for spine in ax.spines.values()}
             kept += [child for child in ax.get_children() if id(child) not in changing]
             kept += [container for container in ax.containers]
         self._kept = kept

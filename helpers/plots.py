@@ -41,7 +41,7 @@ from matplotlib.transforms import IdentityTransform, ScaledTranslation, Transfor
 from numpy.typing import ArrayLike, NDArray
 
 from helpers.cdn import CdnCosts
-from helpers.hashing import (
+from helpers.hashing.model import (
     HASH_SPACE,
     HashRing,
     Keys,

@@ -55,7 +55,7 @@ from helpers.dns_routing import (
     weighted_shares,
     zipf_populations,
 )
-from helpers.hashing import (
+from helpers.hashing.model import (
     HashRing,
     Placement,
     expected_remapped_fraction,

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.hashing import (
+from helpers.hashing.model import (
     HASH_SPACE,
     HashRing,
     Placement,
@@ -722,7 +722,7 @@ _CHILD_KEYS = [f"user:{i}" for i in range(60)] + ["", "ключ", "🔑"]
 
 _CHILD_SCRIPT = """
 import json, sys
-from helpers.hashing import HashRing, jump_placement, mod_n_placement, rendezvous_placement, stable_hash
+from helpers.hashing.model import HashRing, jump_placement, mod_n_placement, rendezvous_placement, stable_hash
 nodes, keys = json.loads(sys.argv[1])
 ring = HashRing(nodes, virtual_nodes=50)
 print(json.dumps({
