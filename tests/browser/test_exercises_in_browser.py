@@ -4,7 +4,7 @@ An untouched exercise (exercises/) must be reported as failing its tests, and it
 solution (solutions/) as passing them all; either way the dialog must say that these are the
 visible tests and that hidden tests run at grading (lab/custom/custom.css adds that). The
 tests read the dialog the button opens; they do not depend on which parts an exercise has
-(tests/test_grading.py checks those).
+(tests/grading/test_exercises.py checks those).
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ def course(tmp_path: Path) -> Course:
         config.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
     env = isolated_environment(tmp_path / "instructor-home")
     env.pop("NBGRADER_EXECUTION", None)
-    # As in test_grading_cycle.py: jsonschema would compile rfc3987_syntax's grammar (~3 s) in
+    # As in tests/grading/test_class_cycle.py: jsonschema would compile rfc3987_syntax's grammar (~3 s) in
     # every nbgrader process for a format notebooks never use; this stand-in leaves it unchecked.
     fast_imports = tmp_path / "fast-imports" / "rfc3987_syntax"
     fast_imports.mkdir(parents=True)

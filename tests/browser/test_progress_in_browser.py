@@ -3,7 +3,7 @@
 The learner answers exercise 08 where 00-start-here says, in ``exercises/``, runs
 00-start-here and presses **Grade my exercises**: the table shows their real grade (every
 test part passed, Part D waiting for the instructor) and the other exercises as not started,
-and their notebook is not changed. (tests/test_learner_workflow.py does the same with
+and their notebook is not changed. (tests/grading/test_learner_workflow.py does the same with
 ``make grade`` and a kernel, and with wrong answers.)
 """
 

@@ -1,7 +1,7 @@
 """Every lesson runs with no network but loopback, listens only on loopback, and leaves nothing running.
 
 Each lesson is run once, top to bottom in a fresh kernel, by this file run as a script
-(``python tests/test_offline.py NOTEBOOK``) in a new network namespace
+(``python tests/course/test_offline.py NOTEBOOK``) in a new network namespace
 (``unshare -n``: only a loopback interface, which the script brings up). Where no namespace
 can be made (not root, and no user namespaces), it runs on the ordinary network: the
 containment checks still run, the offline test is skipped and says why.
@@ -197,7 +197,9 @@ def lesson_run(request: pytest.FixtureRequest) -> dict[str, Any]:
     result = subprocess.run(
         [*prefix, "--", *command] if prefix else command,
         capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
-        env={**os.environ, "COURSE_NETNS": "1" if prefix else "0"},
+        # the script imports tests/paths.py, as pytest's pythonpath lets the tests do
+        env={**os.environ, "COURSE_NETNS": "1" if prefix else "0",
+             "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])

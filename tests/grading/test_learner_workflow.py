@@ -163,7 +163,7 @@ def test_make_grade_shows_what_fails_in_a_partly_wrong_answer(partly_wrong: Lear
 
 # --- the course's own checks in a learner's well-used clone ---------------------------------
 
-MAINTAINER_CHECKS = ["tests/test_hygiene.py", "tests/test_grading.py", "-k", "stripped or generated or untouched"]
+MAINTAINER_CHECKS = ["tests/course/test_hygiene.py", "tests/grading/test_exercises.py", "-k", "stripped or generated or untouched"]
 
 
 def _pytest_in(clone: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
@@ -203,6 +203,6 @@ def test_the_course_checks_pass_in_a_learners_clone_and_still_catch_a_stale_rele
 
     subprocess.run(["git", "-c", "user.name=Maintainer", "-c", "user.email=m@example.invalid", "commit", "-q",
                     "-am", "oops: answers committed"], cwd=clone, check=True)  # fmt: skip
-    stale = _pytest_in(clone, "tests/test_grading.py", "-k", "generated and 08")
+    stale = _pytest_in(clone, "tests/grading/test_exercises.py", "-k", "generated and 08")
     assert stale.returncode == 1, stale.stdout[-3000:]
     assert "exercises/08-consistent-hashing/hash-ring.ipynb is stale: run `make exercises`" in stale.stdout
