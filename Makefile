@@ -3,9 +3,10 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 ASSIGNMENTS := $(notdir $(wildcard solutions/*))
 
-.PHONY: setup lab test exercises grade bench screenshot clean
+.PHONY: setup setup-dev lab test exercises grade bench screenshot clean
 
 # Jupyter refuses to run as root unless told to (containers and CI machines often are root).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -15,7 +16,7 @@ lab: setup
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT) notebooks/00-start-here.ipynb
 
 ## Run every test: helpers, notebooks (headless, offline, in Chromium), grading, Binder, hygiene.
-test: setup
+test: setup-dev
 	$(BIN)/pytest
 
 ## Regenerate the student versions in exercises/ from solutions/ (refuses to overwrite your answers
@@ -31,14 +32,17 @@ grade: setup
 
 ## Print the speed table (run times, memory, widget update times in the kernel and the browser,
 ## seconds to autograde a submission and a class).
-bench: setup
+bench: setup-dev
 	$(BIN)/python tests/bench.py
 
 ## Refresh the README's screenshot of lesson 08 from a browser test run.
-screenshot: setup
+screenshot: setup-dev
 	$(BIN)/pytest tests/browser/test_lessons_in_browser.py -k 08 && cp test-output/screenshots/08-consistent-hashing.png docs/screenshot-08.png
 
 setup: $(STAMP)
+
+# The course's own test and lint tools (requirements-dev.txt), over the learners' environment.
+setup-dev: $(DEV_STAMP)
 
 # The pip section of environment.yml is the single list of versions; postBuild is the
 # same step Binder runs after installing it.
@@ -47,6 +51,10 @@ $(STAMP): environment.yml pyproject.toml postBuild
 	sed -n 's/^ *- \([A-Za-z0-9_.-]*==[^ #]*\).*$$/\1/p' environment.yml > $(VENV)/requirements.txt
 	$(BIN)/python -m pip install --disable-pip-version-check --quiet -r $(VENV)/requirements.txt
 	PATH="$(BIN):$$PATH" bash postBuild
+	touch $@
+
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
 	touch $@
 
 clean:

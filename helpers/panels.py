@@ -112,7 +112,6 @@ def _added_artists(ax: Axes) -> list[Any]:
     """Everything drawn on ``ax`` by plotting calls (not the Axes' own title, axes and spines)."""
     legend = ax.get_legend()
     return [
-        *ax.containers,
         *ax.lines,
         *ax.collections,
         *ax.patches,
@@ -153,6 +152,9 @@ class PanelFigure:
     def clear(self) -> None:
         """Removes every artist drawn since ``seal()``: the data of the last frame."""
         for ax in self.axes:
+            for container in list(ax.containers):  # first: removing one removes its patches too
+                if id(container) not in self._frame:
+                    container.remove()
             for artist in _added_artists(ax):
                 if id(artist) not in self._frame:
                     artist.remove()

@@ -103,9 +103,21 @@ def test_fresh_environment_holds_exactly_the_pip_section(binder: BinderBuild) ->
     installed = {_normalise(entry["name"]): entry["version"] for entry in json.loads(frozen.stdout)}
     pinned = {_normalise(line.split("==")[0]): line.split("==")[1] for line in binder.requirements}
     locked = {name: version for name, version in installed.items() if name not in NOT_LOCKED}
-    assert locked == pinned
+    assert locked == pinned  # so none of the course's test tools (requirements-dev.txt) either
     check = binder.run("python", "-m", "pip", "check", "--disable-pip-version-check")
     assert check.returncode == 0, check.stdout  # every dependency of every package is in the lock
+
+
+def test_lessons_run_in_the_learners_environment(binder: BinderBuild) -> None:
+    """What a lesson imports is in environment.yml, not only in the test tools' lock."""
+    for lesson in ("notebooks/00-start-here.ipynb", "notebooks/08-consistent-hashing.ipynb"):
+        folder = {"metadata": {"path": str(Path(lesson).parent)}}
+        script = (
+            "import nbformat; from nbclient import NotebookClient; "
+            f"NotebookClient(nbformat.read({lesson!r}, as_version=4), timeout=120, resources={folder!r}).execute()"
+        )
+        ran = binder.run("python", "-c", script)
+        assert ran.returncode == 0, f"{lesson}:\n{ran.stderr[-3000:]}"
 
 
 def test_lab_extensions_for_widgets_and_nbgrader_are_enabled(binder: BinderBuild) -> None:

@@ -1,4 +1,4 @@
-"""The installed environment is exactly the one environment.yml pins, set up as postBuild says."""
+"""The installed environment is exactly what environment.yml (learners) and requirements-dev.txt (tests) pin."""
 
 from __future__ import annotations
 
@@ -25,13 +25,32 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _environment_pins() -> dict[str, str]:
+def _pins(path: Path) -> dict[str, str]:
+    """The exact pins of environment.yml's pip section or of a requirements file: name -> version."""
     pins: dict[str, str] = {}
-    for line in (ROOT / "environment.yml").read_text().splitlines():
-        match = re.fullmatch(r"\s*-\s*([A-Za-z0-9_.\-]+)==(\S+)\s*(#.*)?", line)
+    for line in path.read_text().splitlines():
+        match = re.fullmatch(r"\s*-?\s*([A-Za-z0-9_.\-]+)==(\S+)\s*(#.*)?", line)
         if match:
             pins[_normalise(match.group(1))] = match.group(2)
     return pins
+
+
+def _environment_pins() -> dict[str, str]:
+    return _pins(ROOT / "environment.yml")
+
+
+def _dev_pins() -> dict[str, str]:
+    return _pins(ROOT / "requirements-dev.txt")
+
+
+def test_the_test_tools_are_pinned_apart_from_the_learners_environment() -> None:
+    learners, dev = _environment_pins(), _dev_pins()
+    assert set(learners) & set(dev) == set(), "a package is pinned in both files"
+    for tool in ("pytest", "nbval", "ruff", "mypy", "playwright", "hypothesis"):
+        assert tool in dev, f"{tool} is a test tool: pin it in requirements-dev.txt"
+        assert tool not in learners, f"{tool} is a test tool: learners do not need it in environment.yml"
+    lines = [line for line in (ROOT / "requirements-dev.txt").read_text().splitlines() if line.strip()]
+    assert all(line.startswith("#") or "==" in line for line in lines), "every requirement is an exact pin"
 
 
 def test_environment_pins_python_311_and_only_python_and_pip_from_conda() -> None:
@@ -44,8 +63,8 @@ def test_environment_pins_python_311_and_only_python_and_pip_from_conda() -> Non
     assert sys.version_info[:2] == (3, 11), "the course is pinned to Python 3.11"
 
 
-def test_installed_packages_match_environment_yml_exactly() -> None:
-    pins = _environment_pins()
+def test_installed_packages_match_the_two_locks_exactly() -> None:
+    pins = {**_environment_pins(), **_dev_pins()}
     installed = {
         _normalise(dist.metadata["Name"]): dist.version
         for dist in metadata.distributions(path=INSTALL_FOLDERS)
@@ -58,9 +77,9 @@ def test_installed_packages_match_environment_yml_exactly() -> None:
         for name, version in installed.items()
         if name in pins and pins[name] != version
     }
-    assert not missing, f"pinned in environment.yml but not installed: {missing}"
-    assert not unpinned, f"installed but not pinned in environment.yml: {unpinned}"
-    assert not different, f"versions differ from environment.yml: {different}"
+    assert not missing, f"pinned but not installed: {missing}"
+    assert not unpinned, f"installed but pinned in neither environment.yml nor requirements-dev.txt: {unpinned}"
+    assert not different, f"versions differ from the pins: {different}"
 
 
 def test_package_dependencies_are_pinned() -> None:

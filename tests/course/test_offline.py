@@ -188,6 +188,10 @@ def namespace_command() -> tuple[list[str] | None, str]:
     return None, "; ".join(reasons)
 
 
+# The script imports tests/paths.py, as pytest's pythonpath lets the tests do.
+TESTS_ON_PATH = os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])
+
+
 @pytest.fixture(scope="module", params=LESSONS, ids=course_id)
 def lesson_run(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The lesson's report, from a new network namespace where one can be made."""
@@ -197,9 +201,7 @@ def lesson_run(request: pytest.FixtureRequest) -> dict[str, Any]:
     result = subprocess.run(
         [*prefix, "--", *command] if prefix else command,
         capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
-        # the script imports tests/paths.py, as pytest's pythonpath lets the tests do
-        env={**os.environ, "COURSE_NETNS": "1" if prefix else "0",
-             "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])},
+        env={**os.environ, "COURSE_NETNS": "1" if prefix else "0", "PYTHONPATH": TESTS_ON_PATH},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
