@@ -8,19 +8,22 @@ asserted in ``make test``.
 Rows:
     * every notebook in notebooks/*.ipynb and solutions/*/*.ipynb, run headless in a
       fresh kernel from its own folder: run time, and peak memory (RSS) of the kernel;
-    * every explorer in EXPLORERS: the time one slider move takes (recompute, redraw,
-      encode the PNG), median and 95th percentile over a sweep of slider values.
+    * every explorer the unit packages have (tests/explorer_catalogue.py): the time one move
+      of a control takes in the kernel (recompute, redraw, encode the PNG), median and 95th
+      percentile, over sweeps derived from its declared ``CONTROLS`` (at the defaults and at
+      the maxima), next to the figures measured before the per-unit packages (``BEFORE``).
     * every lesson with an explorer, in JupyterLab in headless Chromium (as the browser
       tests drive it): the time of Run All Cells, and for each explorer the time from a key
-      press on its main slider to the new figure being shown, median and 95th percentile
-      over BROWSER_MOVES moves. Without Chromium these rows say so and fail.
+      press on its main slider to the new figure being shown, timed inside the page
+      (``performance.now()`` from the keydown event to the new image decoded), median and
+      95th percentile over BROWSER_MOVES moves. Without Chromium these rows say so and fail.
     * grading: for every exercise, the seconds ``make grade`` takes to autograde one
       submission (the reference answers) with nbgrader, also in a course of
       SIMULATED_COURSE_SIZE exercises (the cost must not grow with the course); and the
       seconds ``python -m helpers.grading --class`` takes on the simulated class of
       exercise 08 (tests/submissions.py), in all and per submission.
 
-To add a lesson's explorer, append an ``ExplorerBench`` to EXPLORERS.
+A new unit's explorer is timed as soon as it exists: nothing to add here.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,43 +49,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 from playwright.sync_api import Browser, sync_playwright
 
+from helpers.explorer import Explorer
 from helpers.grading import grade_notebooks
-from helpers.widgets import (
-    AVAILABILITY_CHOICES,
-    BUCKET_CAPACITY_CHOICES,
-    CALL_COUNT_CHOICES,
-    CATALOGUE_CHOICES,
-    DNS_RESOLVER_CHOICES,
-    DNS_TTL_CHOICES_S,
-    DNS_WEIGHT_CHOICES,
-    FAN_OUT_CHOICES,
-    HOP_LATENCY_CHOICES_MS,
-    HOP_RANGE,
-    ITEM_CHOICES,
-    KEY_COUNT_CHOICES,
-    LOSS_RATE_CHOICES,
-    NODE_RANGE,
-    ORDER_COUNT_CHOICES,
-    REFILL_RATE_CHOICES,
-    RETRY_RANGE,
-    RTT_CHOICES_MS,
-    SLOW_PROBABILITY_CHOICES,
-    TRAFFIC_CHOICES,
-    TTL_CHOICES_S,
-    UPDATE_CHOICES_PER_DAY,
-    VIRTUAL_NODE_CHOICES,
-    WINDOW_CHOICES_S,
-    WINDOW_LIMIT_CHOICES,
-    CdnExplorer,
-    DnsExplorer,
-    IpcExplorer,
-    RateLimitExplorer,
-    RetryExplorer,
-    RingExplorer,
-    RpcExplorer,
-)
 
 import submissions  # tests/submissions.py: the simulated class of exercise 08
+from explorer_catalogue import explorer_classes  # tests/explorer_catalogue.py: every explorer, found
 from lab_session import (  # tests/lab_session.py: JupyterLab and Chromium, as the browser tests use them
     CHROMIUM_MISSING,
     LabServer,
@@ -97,7 +68,7 @@ from paths import ASSIGNMENTS, LESSONS, ROOT, SOLUTIONS  # tests/paths.py: where
 
 NOTEBOOK_GOAL_S = 15.0
 MEMORY_GOAL_MB = 400.0
-BROWSER_GOAL_P95_MS = 250.0
+BROWSER_GOAL_P95_MS = 80.0
 BROWSER_MOVES = 12
 CELL_TIMEOUT_S = 120
 MEMORY_POLL_S = 0.02
@@ -106,13 +77,22 @@ ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 # --- explorers ----------------------------------------------------------------------------
 
+BEFORE: dict[tuple[str, str], str] = {}
+"""Median / p95 of each explorer's sweeps before the per-unit packages, measured on the same machine."""
+
+KERNEL_GOAL_P95_MS = 40.0
+"""Goal for one move at an explorer's defaults, in the kernel: recompute, redraw, encode the PNG."""
+
+KERNEL_MAXIMA_GOAL_P95_MS = 250.0
+"""Goal for one move with every control at its last (largest) option."""
+
 Move = tuple[str, Any]
-"""One slider move: the slider's name in the explorer's ``sliders`` and the value to set."""
+"""One control move: the control's name in the explorer's ``controls`` and the value to set."""
 
 
 @dataclass(frozen=True)
 class Sweep:
-    """A series of slider moves, each timed, after an untimed start."""
+    """A series of control moves, each timed, after an untimed start."""
 
     name: str
     goal_p95_ms: float
@@ -120,20 +100,7 @@ class Sweep:
     start: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class ExplorerBench:
-    """An explorer to time: how to build it, and the sweeps to time it on.
-
-    ``factory`` returns an object with a ``sliders`` dict (name -> ipywidgets slider);
-    setting ``slider.value`` must run the explorer's update, as a learner's drag does.
-    """
-
-    name: str
-    factory: Callable[[], Any]
-    sweeps: Sequence[Sweep]
-
-
-def up_down_home(slider: str, values: Sequence[Any], home: Any) -> list[Move]:
+def up_down_home(control: str, values: Sequence[Any], home: Any) -> list[Move]:
     """One notch at a time from ``home`` up to the last value, down to the first, back home.
 
     Every move is to a neighbouring value, as when a learner drags a slider.
@@ -141,245 +108,37 @@ def up_down_home(slider: str, values: Sequence[Any], home: Any) -> list[Move]:
     values = list(values)
     at = values.index(home)
     path = [*values[at + 1 :], *values[-2::-1], *values[1 : at + 1]]
-    return [(slider, value) for value in path]
+    return [(control, value) for value in path]
 
 
-def _ring_explorer_sweeps() -> list[Sweep]:
-    low, high = NODE_RANGE
-    defaults = Sweep(
-        "defaults (8 nodes, v=50, 50,000 keys)",
-        goal_p95_ms=100.0,
-        moves=[
-            *up_down_home("nodes", range(low, high + 1), 8),
-            *up_down_home("virtual_nodes", VIRTUAL_NODE_CHOICES, 50),
-            *up_down_home("keys", KEY_COUNT_CHOICES, 50_000),
-        ],
-    )
-    maxima = Sweep(
-        f"maxima ({high} nodes, v={VIRTUAL_NODE_CHOICES[-1]}, {KEY_COUNT_CHOICES[-1]:,} keys)",
-        goal_p95_ms=250.0,
-        start={"virtual_nodes": VIRTUAL_NODE_CHOICES[-1], "keys": KEY_COUNT_CHOICES[-1], "nodes": high},
-        moves=up_down_home("nodes", range(high - 10, high + 1), high),
-    )
-    return [defaults, maxima]
+def sweeps(explorer: type[Explorer]) -> list[Sweep]:
+    """The explorer's two sweeps, from its declared controls.
+
+    At the defaults, every control dragged up, down and home in turn; at the maxima (every
+    control at its last option), the same.
+    """
+    controls = explorer.CONTROLS
+    at_defaults = [move for c in controls for move in up_down_home(c.name, c.options, c.default)]
+    maxima = {c.name: c.options[-1] for c in controls}
+    at_maxima = [move for c in controls for move in up_down_home(c.name, c.options, c.options[-1])]
+    shown = ", ".join(f"{c.name} {c.labels[-1]}" for c in controls)
+    return [
+        Sweep("defaults", KERNEL_GOAL_P95_MS, at_defaults),
+        Sweep(f"maxima ({shown})", KERNEL_MAXIMA_GOAL_P95_MS, at_maxima, maxima),
+    ]
 
 
-def _ipc_explorer_sweeps() -> list[Sweep]:
-    low, high = HOP_RANGE
-    defaults = Sweep(
-        "defaults (3 hops, 10 ms, 99.9%, fan-out 10, p=1%)",
-        goal_p95_ms=100.0,
-        moves=[
-            *up_down_home("hops", range(low, high + 1), 3),
-            *up_down_home("hop_latency_ms", HOP_LATENCY_CHOICES_MS, 10),
-            *up_down_home("availability", AVAILABILITY_CHOICES, 0.999),
-            *up_down_home("fan_out", FAN_OUT_CHOICES, 10),
-            *up_down_home("slow_probability", SLOW_PROBABILITY_CHOICES, 0.01),
-        ],
-    )
-    maxima = Sweep(
-        f"maxima ({high} hops, fan-out {FAN_OUT_CHOICES[-1]}, 100 ms, 90%, p=10%)",
-        goal_p95_ms=250.0,
-        start={
-            "hops": high, "fan_out": FAN_OUT_CHOICES[-1], "hop_latency_ms": HOP_LATENCY_CHOICES_MS[-1],
-            "availability": AVAILABILITY_CHOICES[0], "slow_probability": SLOW_PROBABILITY_CHOICES[-1],
-        },
-        moves=[
-            *up_down_home("hops", range(low, high + 1), high),
-            *up_down_home("slow_probability", SLOW_PROBABILITY_CHOICES, SLOW_PROBABILITY_CHOICES[-1]),
-        ],
-    )
-    return [defaults, maxima]
-
-
-def _rpc_explorer_sweeps() -> list[Sweep]:
-    defaults = Sweep(
-        "defaults (10 items, 0.5 ms round trip, 10 calls)",
-        goal_p95_ms=100.0,
-        moves=[
-            *up_down_home("items", ITEM_CHOICES, 10),
-            *up_down_home("rtt_ms", RTT_CHOICES_MS, 0.5),
-            *up_down_home("calls", CALL_COUNT_CHOICES, 10),
-        ],
-    )
-    maxima = Sweep(
-        f"maxima ({ITEM_CHOICES[-1]:,} items, {RTT_CHOICES_MS[-1]:g} ms, {CALL_COUNT_CHOICES[-1]:,} calls)",
-        goal_p95_ms=250.0,
-        start={"items": ITEM_CHOICES[-1], "rtt_ms": RTT_CHOICES_MS[-1], "calls": CALL_COUNT_CHOICES[-1]},
-        moves=[
-            *up_down_home("rtt_ms", RTT_CHOICES_MS, RTT_CHOICES_MS[-1]),
-            *up_down_home("items", ITEM_CHOICES, ITEM_CHOICES[-1]),
-        ],
-    )
-    return [defaults, maxima]
-
-
-def _retry_explorer_sweeps() -> list[Sweep]:
-    low, high = RETRY_RANGE
-    defaults = Sweep(
-        "defaults (q=10%, 1 retry, 1,000 orders)",
-        goal_p95_ms=100.0,
-        moves=[
-            *up_down_home("loss_rate", LOSS_RATE_CHOICES, 0.1),
-            *up_down_home("retries", range(low, high + 1), 1),
-            *up_down_home("requests", ORDER_COUNT_CHOICES, 1_000),
-        ],
-    )
-    maxima = Sweep(
-        f"maxima (q={LOSS_RATE_CHOICES[-1]:.0%}, {high} retries, {ORDER_COUNT_CHOICES[-1]:,} orders)",
-        goal_p95_ms=250.0,
-        start={"retries": high, "requests": ORDER_COUNT_CHOICES[-1], "loss_rate": LOSS_RATE_CHOICES[-1]},
-        moves=[
-            *up_down_home("loss_rate", LOSS_RATE_CHOICES, LOSS_RATE_CHOICES[-1]),
-            *up_down_home("retries", range(low, high + 1), high),
-        ],
-    )
-    return [defaults, maxima]
-
-
-def _dns_explorer_sweeps() -> list[Sweep]:
-    defaults = Sweep(
-        "defaults (weights 1:1, 100 resolvers, TTL 60 s, weighted)",
-        goal_p95_ms=100.0,
-        moves=[
-            *up_down_home("eu_weight", DNS_WEIGHT_CHOICES, 1),
-            *up_down_home("resolvers", DNS_RESOLVER_CHOICES, 100),
-            *up_down_home("ttl_s", DNS_TTL_CHOICES_S, 60),
-            ("policy", "geolocation"), ("policy", "weighted"),
-        ],
-    )
-    maxima = Sweep(
-        f"maxima ({DNS_RESOLVER_CHOICES[-1]:,} resolvers, TTL {DNS_TTL_CHOICES_S[0]} s, weight 255)",
-        goal_p95_ms=250.0,
-        start={"resolvers": DNS_RESOLVER_CHOICES[-1], "ttl_s": DNS_TTL_CHOICES_S[0], "eu_weight": 255},
-        moves=[
-            *up_down_home("eu_weight", DNS_WEIGHT_CHOICES, 255),
-            *up_down_home("us_weight", DNS_WEIGHT_CHOICES, 1),
-        ],
-    )
-    return [defaults, maxima]
-
-
-def _rate_limit_explorer_sweeps() -> list[Sweep]:
-    defaults = Sweep(
-        "defaults (b=10, r=1/s, N=10 per 10 s)",
-        goal_p95_ms=100.0,
-        moves=[
-            *up_down_home("capacity", BUCKET_CAPACITY_CHOICES, 10),
-            *up_down_home("refill_per_s", REFILL_RATE_CHOICES, 1.0),
-            *up_down_home("limit", WINDOW_LIMIT_CHOICES, 10),
-            *up_down_home("window_s", WINDOW_CHOICES_S, 10.0),
-        ],
-    )
-    maxima = Sweep(
-        f"maxima (b={BUCKET_CAPACITY_CHOICES[-1]}, r={REFILL_RATE_CHOICES[-1]:g}/s, "
-        f"N={WINDOW_LIMIT_CHOICES[-1]} per {WINDOW_CHOICES_S[-1]:g} s)",
-        goal_p95_ms=250.0,
-        start={
-            "capacity": BUCKET_CAPACITY_CHOICES[-1], "refill_per_s": REFILL_RATE_CHOICES[-1],
-            "limit": WINDOW_LIMIT_CHOICES[-1], "window_s": WINDOW_CHOICES_S[-1],
-        },
-        moves=[
-            *up_down_home("capacity", BUCKET_CAPACITY_CHOICES, BUCKET_CAPACITY_CHOICES[-1]),
-            *up_down_home("window_s", WINDOW_CHOICES_S, WINDOW_CHOICES_S[-1]),
-        ],
-    )
-    return [defaults, maxima]
-
-
-def _balancer_explorer_sweeps() -> list[Sweep]:
-    from helpers.balancing import SIMULATED_POLICIES
-    from helpers.widgets import (
-        BALANCER_LOAD_CHOICES,
-        BALANCER_SERVER_CHOICES,
-        REFRESH_CHOICES,
-        SPEED_SPREAD_CHOICES,
-    )
-
-    defaults = Sweep(
-        "defaults (load 0.9, 10 servers, equal speeds, fresh board)",
-        goal_p95_ms=100.0,
-        moves=[
-            *up_down_home("load", BALANCER_LOAD_CHOICES, 0.9),
-            *up_down_home("servers", BALANCER_SERVER_CHOICES, 10),
-            *up_down_home("spread", SPEED_SPREAD_CHOICES, 1.0),
-            *up_down_home("refresh", REFRESH_CHOICES, 0.0),
-            *up_down_home("policy", SIMULATED_POLICIES, "power-of-two"),
-        ],
-    )
-    maxima = Sweep(
-        f"maxima ({BALANCER_SERVER_CHOICES[-1]} servers, spread {SPEED_SPREAD_CHOICES[-1]:g}, "
-        f"board every {REFRESH_CHOICES[-1]:g}, load {BALANCER_LOAD_CHOICES[-1]})",
-        goal_p95_ms=250.0,
-        start={
-            "servers": BALANCER_SERVER_CHOICES[-1], "spread": SPEED_SPREAD_CHOICES[-1],
-            "refresh": REFRESH_CHOICES[-1], "load": BALANCER_LOAD_CHOICES[-1],
-        },
-        moves=[
-            *up_down_home("load", BALANCER_LOAD_CHOICES, BALANCER_LOAD_CHOICES[-1]),
-            *up_down_home("servers", BALANCER_SERVER_CHOICES, BALANCER_SERVER_CHOICES[-1]),
-        ],
-    )
-    return [defaults, maxima]
-
-
-def _balancer_explorer() -> Any:
-    from helpers.widgets import BalancerExplorer
-
-    return BalancerExplorer()
-
-
-def _cdn_explorer_sweeps() -> list[Sweep]:
-    defaults = Sweep(
-        "defaults (10 requests/s, TTL 1 h, 10,000 objects, 1 update/day)",
-        goal_p95_ms=100.0,
-        moves=[
-            *up_down_home("request_rate", TRAFFIC_CHOICES, 10),
-            *up_down_home("ttl_s", TTL_CHOICES_S, 3_600),
-            *up_down_home("objects", CATALOGUE_CHOICES, 10_000),
-            *up_down_home("updates_per_day", UPDATE_CHOICES_PER_DAY, 1),
-        ],
-    )
-    maxima = Sweep(
-        f"maxima ({TRAFFIC_CHOICES[-1]:,}/s, {CATALOGUE_CHOICES[-1]:,} objects, "
-        f"{UPDATE_CHOICES_PER_DAY[-1]:,}/day, TTL {TTL_CHOICES_S[-1]:,} s)",
-        goal_p95_ms=250.0,
-        start={
-            "objects": CATALOGUE_CHOICES[-1], "updates_per_day": UPDATE_CHOICES_PER_DAY[-1],
-            "ttl_s": TTL_CHOICES_S[-1], "request_rate": TRAFFIC_CHOICES[-1],
-        },
-        moves=[
-            *up_down_home("request_rate", TRAFFIC_CHOICES, TRAFFIC_CHOICES[-1]),
-            *up_down_home("ttl_s", TTL_CHOICES_S, TTL_CHOICES_S[-1]),
-            *up_down_home("updates_per_day", UPDATE_CHOICES_PER_DAY, UPDATE_CHOICES_PER_DAY[-1]),
-        ],
-    )
-    return [defaults, maxima]
-
-
-EXPLORERS: list[ExplorerBench] = [
-    ExplorerBench("RingExplorer (lesson 08)", RingExplorer, _ring_explorer_sweeps()),
-    ExplorerBench("BalancerExplorer (lesson 05)", _balancer_explorer, _balancer_explorer_sweeps()),
-    ExplorerBench("IpcExplorer (lesson 01)", IpcExplorer, _ipc_explorer_sweeps()),
-    ExplorerBench("RpcExplorer (lesson 02)", RpcExplorer, _rpc_explorer_sweeps()),
-    ExplorerBench("RetryExplorer (lesson 03)", RetryExplorer, _retry_explorer_sweeps()),
-    ExplorerBench("RateLimitExplorer (lesson 07)", RateLimitExplorer, _rate_limit_explorer_sweeps()),
-    ExplorerBench("DnsExplorer (lesson 04)", DnsExplorer, _dns_explorer_sweeps()),
-    ExplorerBench("CdnExplorer (lesson 06)", CdnExplorer, _cdn_explorer_sweeps()),
-]
-
-
-def time_sweep(explorer: Any, sweep: Sweep) -> list[float]:
+def time_sweep(explorer: Explorer, sweep: Sweep) -> list[float]:
     """Milliseconds each move of the sweep took (moves to the current value are skipped)."""
     for name, value in sweep.start.items():
-        explorer.sliders[name].value = value
+        explorer.controls[name].value = value
     times_ms = []
     for name, value in sweep.moves:
-        slider = explorer.sliders[name]
-        if slider.value == value:
+        control = explorer.controls[name]
+        if control.value == value:
             continue  # no change, no update: nothing to time
         started = time.perf_counter()
-        slider.value = value  # observe -> update: recompute, redraw, encode
+        control.value = value  # observe -> update: recompute, redraw, encode
         times_ms.append((time.perf_counter() - started) * 1000.0)
     return times_ms
 
@@ -497,18 +256,21 @@ def notebook_rows() -> list[Row]:
 
 def explorer_rows() -> list[Row]:
     rows = []
-    for bench in EXPLORERS:
-        for sweep in bench.sweeps:
-            print(f"timing {bench.name}, {sweep.name} ...", flush=True)
-            explorer = bench.factory()  # a fresh explorer per sweep (module-level caches stay warm)
+    for cls in explorer_classes():
+        name = f"{cls.__name__} ({cls.__module__})"
+        for sweep in sweeps(cls):
+            print(f"timing {name}, {sweep.name} ...", flush=True)
+            explorer = cls()  # a fresh explorer per sweep (module-level caches stay warm)
             times_ms = time_sweep(explorer, sweep)
             if not times_ms:
-                rows.append(Row(f"{bench.name}, {sweep.name}", "no move changed a slider", "-", "-", False))
+                rows.append(Row(f"{name}, {sweep.name}", "no move changed a control", "-", "-", False))
                 continue
             median, slow = statistics.median(times_ms), p95(times_ms)
+            before = BEFORE.get((cls.__name__, sweep.name.split(" (")[0]))
             rows.append(
-                Row(f"{bench.name}, {sweep.name}", f"update median / p95 over {len(times_ms)} moves",
-                    f"{median:.0f} / {slow:.0f} ms", f"p95 < {sweep.goal_p95_ms:.0f} ms", slow < sweep.goal_p95_ms)
+                Row(f"{name}, {sweep.name}", f"update median / p95 over {len(times_ms)} moves",
+                    f"{median:.0f} / {slow:.0f} ms" + (f" (before: {before})" if before else ""),
+                    f"p95 < {sweep.goal_p95_ms:.0f} ms", slow < sweep.goal_p95_ms)
             )
     return rows
 

@@ -11,46 +11,16 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Iterator
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from helpers.explorer import Explorer
 
-from paths import ROOT
+from explorer_catalogue import defined_in, explorer_classes, one_liners, unit_packages
 
-KIT_PACKAGES = {"grading"}
-
-
-def unit_packages() -> list[str]:
-    """Every unit's package name (helpers/<unit>/), kit packages left out."""
-    return sorted(
-        path.name
-        for path in (ROOT / "helpers").iterdir()
-        if (path / "__init__.py").is_file() and path.name not in KIT_PACKAGES
-    )
-
-
-def explorer_modules() -> Iterator[ModuleType]:
-    for unit in unit_packages():
-        if (ROOT / "helpers" / unit / "explorer.py").is_file():
-            yield importlib.import_module(f"helpers.{unit}.explorer")
-
-
-def _defined_in(module: ModuleType) -> list[Any]:
-    return [value for value in vars(module).values() if getattr(value, "__module__", None) == module.__name__]
-
-
-EXPLORERS = [
-    value for module in explorer_modules() for value in _defined_in(module)
-    if inspect.isclass(value) and issubclass(value, Explorer)
-]  # fmt: skip
-ONE_LINERS = [
-    value for module in explorer_modules() for value in _defined_in(module)
-    if inspect.isfunction(value) and value.__name__.startswith("explore_")
-]  # fmt: skip
+EXPLORERS = explorer_classes()
+ONE_LINERS = one_liners()
 
 
 def _name(value: Any) -> str:
@@ -61,7 +31,7 @@ def test_explorers_are_found() -> None:
     assert EXPLORERS, "no Explorer subclass found in helpers/<unit>/explorer.py"
     for unit in unit_packages():
         module = importlib.import_module(f"helpers.{unit}.explorer")
-        assert any(issubclass(cls, Explorer) for cls in _defined_in(module) if inspect.isclass(cls)), (
+        assert any(issubclass(cls, Explorer) for cls in defined_in(module) if inspect.isclass(cls)), (
             f"helpers/{unit}/explorer.py defines no Explorer: every unit's lesson has one"
         )
 
