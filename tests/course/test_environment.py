@@ -158,3 +158,24 @@ def test_gitignore_keeps_grading_state_and_environments_out() -> None:
     for entry in ("gradebook.db", "submitted/", "autograded/", "feedback/", "grades.csv", "my-feedback/", ".venv/",
                   ".ipynb_checkpoints/"):  # fmt: skip
         assert entry in ignored, f".gitignore lacks {entry}"
+
+
+def test_a_wheel_of_the_package_holds_every_subpackage(tmp_path: Path) -> None:
+    """A non-editable install (a wheel) carries the kit, grading/ and every unit's package."""
+    import shutil
+    import subprocess
+    import zipfile
+
+    source = tmp_path / "source"  # a copy: building writes build/ and *.egg-info next to pyproject.toml
+    shutil.copytree(ROOT / "helpers", source / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w",
+         str(tmp_path / "wheel"), str(source)], capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = (tmp_path / "wheel").glob("system_design_hands_on-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {str(path.relative_to(ROOT)) for path in (ROOT / "helpers").rglob("*.py")} | {"helpers/py.typed"}
+    assert expected <= names, f"the wheel lacks {sorted(expected - names)}"
