@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import ipywidgets as widgets
-from matplotlib.axes import Axes
 
 from helpers import checks
 from helpers.panels import Panel, PanelFigure
@@ -86,8 +85,9 @@ class Control:
         """A new widget for this control, set to ``value``."""
         options = list(self.options)
         if self.kind == "toggle":
+            # "auto": a button as wide as its label, so a long one ("weighted-round-robin") is never cut
             return widgets.ToggleButtons(options=list(zip(self.labels, options, strict=True)), value=value,
-                                         description=self.label, style=_STYLE)  # fmt: skip
+                                         description=self.label, style={**_STYLE, "button_width": "auto"})  # fmt: skip
         consecutive = all(isinstance(o, int) and not isinstance(o, bool) for o in options) and options == list(
             range(options[0], options[-1] + 1)
         )
@@ -120,9 +120,9 @@ class Explorer(widgets.VBox):
         unknown = sorted(set(settings) - set(names))
         if unknown:
             raise TypeError(f"{type(self).__name__} has no setting {unknown[0]!r}: its settings are {names}")
+        chosen = {control.name: settings.get(control.name, control.default) for control in self.CONTROLS}
         self.controls: dict[str, Any] = {
-            control.name: control.widget(checks.choice(control.name, settings.get(control.name, control.default),
-                                                       control.options))  # fmt: skip
+            control.name: control.widget(checks.choice(control.name, chosen[control.name], control.options))
             for control in self.CONTROLS
         }
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))

@@ -1,4 +1,4 @@
-"""Tests for helpers.balancing: policies, balls into bins, the supermarket model and the queueing simulation.
+"""Tests for helpers.balancing.model: policies, balls into bins, the supermarket model and the queueing simulation.
 
 Every simulation is seeded, so every number here is reproducible.
 """
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.balancing import (
+from helpers.balancing.model import (
     POLICY_NAMES,
     SIMULATED_POLICIES,
     HashChoice,
@@ -275,8 +275,9 @@ def test_round_robin_overloads_slow_servers_and_weights_fix_it() -> None:
 
 def test_stale_information_makes_least_connections_herd_but_not_power_of_two() -> None:
     fresh = compare_policies(0.9, 10, 1.0, 20_000, seed=3, policies=("least-connections", "power-of-two"))
-    stale = compare_policies(0.9, 10, 1.0, 20_000, seed=3, refresh_interval=20.0,
-                             policies=("least-connections", "power-of-two", "random"))
+    stale = compare_policies(
+        0.9, 10, 1.0, 20_000, seed=3, refresh_interval=20.0, policies=("least-connections", "power-of-two", "random")
+    )
     assert fresh["least-connections"].mean < fresh["power-of-two"].mean
     assert stale["least-connections"].mean > 3 * stale["random"].mean > 3 * stale["power-of-two"].mean
 
@@ -295,8 +296,10 @@ def test_compare_policies_is_reproducible() -> None:
         (lambda: make_trace(10, 2, 0.0, np.random.default_rng(0)), "load must be above 0"),
         (lambda: dispatch(Trace(np.zeros(1), np.ones(1)), [], "random", np.random.default_rng(0)), "speeds"),
         (lambda: dispatch(Trace(np.zeros(1), np.ones(1)), [1.0], "hash", np.random.default_rng(0)), "policy"),
-        (lambda: dispatch(Trace(np.zeros(1), np.ones(1)), [1.0], "random", np.random.default_rng(0), -1.0),
-         "refresh_interval must be a number >= 0"),
+        (
+            lambda: dispatch(Trace(np.zeros(1), np.ones(1)), [1.0], "random", np.random.default_rng(0), -1.0),
+            "refresh_interval must be a number >= 0",
+        ),
         (lambda: compare_policies(0.5, 2, 1.0, 10, 0, policies=("hash",)), "policies must be among"),
         (lambda: simulate("random", 0.5, 2, 1.0, 100, np.random.default_rng(0)).percentile(101), "q must be"),
     ],

@@ -1,4 +1,4 @@
-"""Tests for helpers.proxy: live backends and the L7 load balancer on 127.0.0.1.
+"""Tests for helpers.balancing.live: live backends and the L7 load balancer on 127.0.0.1.
 
 Every server runs on 127.0.0.1, port 0, inside a ``with`` block, and must leave no thread behind.
 """
@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.proxy import HOST, Backend, Cluster, LoadBalancer, send_requests
+from helpers.balancing.live import Backend, Cluster, LoadBalancer, send_requests
+from helpers.serving import HOST
 
 
 def _threads() -> set[str]:
@@ -105,6 +106,23 @@ def test_no_backend_left_gives_502_and_a_stopped_balancer_gives_no_answer() -> N
         cluster.balancer.stop()
         (silence,) = send_requests(cluster.url, 1)
     assert silence.status == 0
+
+
+def test_the_502_is_a_problem_document_and_answers_pass_through_with_their_backend() -> None:
+    with Cluster([0]) as cluster:
+        connection = http.client.HTTPConnection(HOST, cluster.balancer.port, timeout=2)
+        connection.request("GET", "/item")
+        answer = connection.getresponse()
+        passed = (answer.getheader("Content-Type"), answer.getheader("X-Backend"), json.loads(answer.read()))
+        cluster.backends[0].stop()
+        connection.request("GET", "/item")
+        answer = connection.getresponse()
+        failed = (answer.status, answer.getheader("Content-Type"), json.loads(answer.read()))
+        connection.close()
+    assert passed == ("application/json", "b0", {"backend": "b0", "path": "/item"})
+    status, content_type, body = failed
+    assert (status, content_type) == (502, "application/problem+json")  # RFC 9457
+    assert (body["status"], body["title"]) == (502, "Bad Gateway")
 
 
 def test_servers_stop_cleanly_and_can_run_again() -> None:
