@@ -1,4 +1,4 @@
-"""Tests for helpers.ipc: availability composition, the tail formula, and the sync/async simulation.
+"""Tests for helpers.ipc.model: availability composition, the tail formula, and the sync/async simulation.
 
 Every simulation runs with a seeded generator, so the statistical checks are deterministic;
 their tolerances are several standard errors wide, and each one still fails for a broken
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.ipc import (
+from helpers.ipc.model import (
     CallGraph,
     chain_availability,
     fraction_within,

@@ -1,4 +1,4 @@
-"""Tests for helpers.messaging: live HTTP services and the ZeroMQ event broker, all on 127.0.0.1.
+"""Tests for helpers.ipc.live: live HTTP services and the ZeroMQ event broker, all on 127.0.0.1.
 
 Every test checks that what it started is gone afterwards: no thread and no listening
 socket survives the ``with`` block.
@@ -15,9 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.messaging import (
+from helpers.ipc.live import (
     CallError,
     Consumer,
+    Delivery,
     EventBroker,
     HttpService,
     IdempotentConsumer,
@@ -184,8 +185,10 @@ def test_every_group_sees_every_event_at_its_own_pace() -> None:
     with EventBroker() as broker, Publisher(broker.endpoint) as publisher:
         for i in range(3):
             publisher.publish("orders", {"id": i})
-        with Consumer(broker.endpoint, "payments", "orders") as payments, \
-                Consumer(broker.endpoint, "shipping", "orders") as shipping:
+        with (
+            Consumer(broker.endpoint, "payments", "orders") as payments,
+            Consumer(broker.endpoint, "shipping", "orders") as shipping,
+        ):
             assert payments.consume(lambda event: None, max_events=2) == 2
             assert (payments.lag(), shipping.lag()) == (1, 3)
             assert [d.event["id"] for d in shipping.poll()] == [0, 1, 2]
@@ -214,7 +217,7 @@ def test_publishing_to_a_stopped_broker_fails_after_the_timeout() -> None:
 def test_broker_rejects_a_commit_beyond_the_log() -> None:
     with EventBroker() as broker, Consumer(broker.endpoint, "g", "t") as consumer:
         with pytest.raises(ValueError, match="commit offset must be from 0 to 0, got 5"):
-            consumer._request({"op": "commit", "topic": "t", "group": "g", "offset": 5})
+            consumer.commit(Delivery(offset=4, event={}))  # a delivery the broker never made
         assert consumer.lag() == 0  # the client still works after an error
 
 
