@@ -1,4 +1,4 @@
-"""Tests for helpers.cdn: the TTL model against simulation, Zipf traces, push vs pull costs, LRU and Che.
+"""The model of lesson 06: the TTL model against simulation, Zipf traces, push vs pull costs, LRU and Che.
 
 Every simulation is seeded; the models are checked against exact values and against traces.
 """

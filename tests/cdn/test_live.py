@@ -1,4 +1,4 @@
-"""Tests for helpers.edge: Cache-Control parsing, the live origin, and the edge in pull and push modes.
+"""The live CDN of lesson 06: Cache-Control parsing, the origin, and the edge in pull and push modes.
 
 Every server runs on 127.0.0.1, port 0, inside a ``with`` block; time comes from a ManualClock.
 """
@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.cdn import ttl_hit_ratio
-from helpers.edge import Edge, ManualClock, Origin, shared_cache_ttl_s
-from helpers.rest import request
+from helpers.cdn.live import Edge, ManualClock, Origin, shared_cache_ttl_s
+from helpers.rest.live import request
 
 PROPERTY_SETTINGS = settings(max_examples=40, deadline=None)
 
@@ -205,11 +205,11 @@ def test_push_edge_serves_only_pushed_content_and_counts_uploads() -> None:
     ("make", "message"),
     [
         (lambda: Edge(), "a pull edge needs the Origin"),
-        (lambda: Edge(mode="both"), "mode must be 'pull' or 'push'"),  # type: ignore[arg-type]
+        (lambda: Edge(mode="both"), r"mode must be one of \['pull', 'push'\], got 'both'"),  # type: ignore[arg-type]
         (lambda: Edge(mode="push", clock=5), "clock must be a function"),  # type: ignore[arg-type]
         (lambda: Edge(mode="push", capacity=0), "capacity must be an int >= 1"),
         (lambda: Edge(Origin()).push("/a", b""), "push\\(\\) is for a push edge"),
-        (lambda: Edge(mode="push").push("/a", b"", expires_in_s=0), "expires_in_s must be a number of seconds > 0"),
+        (lambda: Edge(mode="push").push("/a", b"", expires_in_s=0), "expires_in_s must be a number > 0, got 0"),
     ],
 )
 def test_edge_rejects_bad_settings(make: object, message: str) -> None:

@@ -1,4 +1,4 @@
-"""Tests for helpers.dns_server: the live authoritative server on 127.0.0.1 and the dnspython client.
+"""The live DNS of lesson 04: the authoritative server on 127.0.0.1 and the dnspython client.
 
 Every server runs on 127.0.0.1, port 0, inside a ``with`` block, and must leave no thread behind.
 """
@@ -10,8 +10,8 @@ from collections import Counter
 
 import pytest
 
-from helpers.dns_routing import Endpoint
-from helpers.dns_server import (
+from helpers.dns import Endpoint
+from helpers.dns.live import (
     CLIENT_SUBNETS,
     NEGATIVE_TTL,
     ROUTED_NAME,
