@@ -1,4 +1,4 @@
-"""Tests for helpers.gateway: certificates, the backend, and the live gateway's pipeline.
+"""Tests for helpers.gateway.live: certificates, the backend, and the live gateway's pipeline.
 
 Every server runs on 127.0.0.1, port 0, inside a ``with`` block. Clients send from other
 loopback addresses (127.0.0.9, ...) to try the allowlist; all traffic stays on loopback.
@@ -9,13 +9,14 @@ from __future__ import annotations
 import http.client
 import ssl
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 
-from helpers.gateway import Backend, Gateway, client_context, fetch, find_client, make_certificate
-from helpers.ratelimit import SlidingWindowLog
+from helpers.gateway.live import Backend, Gateway, client_context, fetch, find_client, make_certificate
+from helpers.gateway.model import SlidingWindowLog
 
 KEYS = {"alice": "k-alice-0001", "bob": "k-bob-0002"}
 
@@ -31,9 +32,9 @@ class ManualClock:
 
 
 @pytest.fixture
-def backend() -> Backend:
+def backend() -> Iterator[Backend]:
     with Backend() as running:
-        yield running  # type: ignore[misc]
+        yield running
 
 
 def test_certificate_names_the_address_and_is_self_signed(tmp_path: Path) -> None:
@@ -142,7 +143,7 @@ def test_a_forged_x_forwarded_for_does_not_get_past_the_allowlist(backend: Backe
 
 
 def test_static_files_are_served_by_the_gateway_with_their_type(backend: Backend) -> None:
-    static = {"app.js": "console.log(1)", "logo.png": b"\x89PNG"}
+    static: dict[str, str | bytes] = {"app.js": "console.log(1)", "logo.png": b"\x89PNG"}
     with Gateway(backend.url, KEYS, static=static) as gateway:
         script = fetch(gateway.url + "static/app.js", gateway.cafile)
         logo = fetch(gateway.url + "static/logo.png", gateway.cafile)
@@ -210,7 +211,7 @@ def test_a_stopped_gateway_has_no_address(backend: Backend) -> None:
         ({"api_keys": {}}, "api_keys must map client names to keys"),
         ({"api_keys": {"eve": "x"}}, r"api_keys\['eve'\] must be a printable ASCII string"),
         ({"allowlist": ["10.0.0.1/8"]}, "'10.0.0.1/8' is not a network"),
-        ({"capacity": 0}, "capacity must be a number > 0, got 0"),
+        ({"capacity": 0}, "capacity must be a finite number > 0, got 0"),
         ({"static": {"../secret": "x"}}, "static file names must be plain names"),
     ],
 )

@@ -1,4 +1,4 @@
-"""Tests for helpers.ratelimit: the four limiters, trace replay, the b + r·t bound and CIDR allowlists.
+"""Tests for helpers.gateway.model: the four limiters, trace replay, the b + r·t bound and CIDR allowlists.
 
 Every trace is seeded; properties are checked with hypothesis on arbitrary sorted traces.
 """
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.ratelimit import (
+from helpers.gateway.model import (
     ALGORITHMS,
     FixedWindow,
     SlidingWindowCounter,
@@ -108,14 +108,14 @@ def test_retry_after_says_exactly_when_a_refused_client_gets_in(
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: TokenBucket(0, 1.0), "capacity must be a number > 0, got 0"),
+        (lambda: TokenBucket(0, 1.0), "capacity must be a finite number > 0, got 0"),
         (lambda: TokenBucket(0.5, 1.0), "capacity must be >= 1"),
-        (lambda: TokenBucket(5, -1), "refill_per_s must be a number > 0, got -1"),
+        (lambda: TokenBucket(5, -1), "refill_per_s must be a finite number > 0, got -1"),
         (lambda: FixedWindow(0, 1.0), "limit must be an int >= 1, got 0"),
-        (lambda: SlidingWindowLog(5, math.inf), "window_s must be a number > 0, got inf"),
+        (lambda: SlidingWindowLog(5, math.inf), "window_s must be a finite number > 0, got inf"),
         (lambda: SlidingWindowCounter(2.5, 1.0), "limit must be an int >= 1, got 2.5"),  # type: ignore[arg-type]
         (lambda: make_limiter("leaky"), "algorithm must be one of .*got 'leaky'"),
-        (lambda: sliding_counter_estimate(1, 1, 1.5), "elapsed_fraction must be from 0 to 1, got 1.5"),
+        (lambda: sliding_counter_estimate(1, 1, 1.5), "elapsed_fraction must be a number from 0 to 1, got 1.5"),
         (lambda: retry_after_header(math.nan), "seconds must be a finite number"),
     ],
 )
