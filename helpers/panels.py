@@ -10,8 +10,9 @@ frame are named in its ``Panel(changes=...)`` and are redrawn every time.
 
 The rules a panel's drawing must keep: after ``seal()``, only add artists, never change the
 frame; and nothing added may cross a frame artist that is drawn above it (a legend, a label,
-a tick line). Spines are redrawn with the data, so data may touch them. A test of every explorer compares ``png()`` with ``full_png()`` (the slow, full
-redraw) after every move, so a broken rule shows as a difference in pixels.
+a tick line). Spines are redrawn with the data, so data may touch them. A test of every
+explorer compares ``png()`` with ``full_png()`` (the slow, full redraw) after every move, so
+a broken rule shows as a difference in pixels.
 
 Examples:
     >>> panels = PanelFigure((4.0, 3.0), [Panel((0.1, 0.1, 0.8, 0.8))])

@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 MINUS = "\u2212"
-"""The typographic minus sign, for labels ("−1" reads better than "-1")."""
+"""The typographic minus sign (U+2212), for labels: it reads better than a hyphen."""
 
 DAY_S = 86_400
 """Seconds in a day."""

@@ -43,6 +43,6 @@ def assert_draws_on_a_new_figure(draw: Callable[[], Axes]) -> None:
     ax = draw()
     try:
         assert isinstance(ax, Axes)
-        assert ax.figure.number not in before  # type: ignore[union-attr]
+        assert getattr(ax.figure, "number", None) not in before, "the plot reused an open figure"
     finally:
         plt.close(ax.figure)  # type: ignore[arg-type]

@@ -18,7 +18,6 @@ import nbformat
 import pytest
 
 from helpers import grading
-from helpers.grading import learner, results
 from helpers.grading import (
     BY_INSTRUCTOR,
     FAILED,
@@ -29,6 +28,8 @@ from helpers.grading import (
     failure_message,
     format_results,
     grade_notebooks,
+    learner,
+    results,
     show_progress,
 )
 

@@ -163,7 +163,9 @@ def test_make_grade_shows_what_fails_in_a_partly_wrong_answer(partly_wrong: Lear
 
 # --- the course's own checks in a learner's well-used clone ---------------------------------
 
-MAINTAINER_CHECKS = ["tests/course/test_hygiene.py", "tests/grading/test_exercises.py", "-k", "stripped or generated or untouched"]
+MAINTAINER_CHECKS = [
+    "tests/course/test_hygiene.py", "tests/grading/test_exercises.py", "-k", "stripped or generated or untouched",
+]
 
 
 def _pytest_in(clone: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
