@@ -14,6 +14,7 @@ Units (each lesson's concept in ``model``, re-exported by the package; its live 
 
 The kit, which imports no unit: ``checks`` (argument checks), ``text`` (numbers as text),
 ``figures`` (colours and plot helpers), ``panels`` (a figure that redraws only its data),
-``explorer`` (the explorers' base), ``quiz`` (self-checks), ``serving`` (127.0.0.1 servers)
-and ``grading`` (``make grade`` and the class grading). This module imports nothing.
+``explorer`` (the explorers' base), ``quiz`` (self-checks), ``serving`` (127.0.0.1 servers),
+``labserver`` (JupyterLab's kernel websockets without delay) and ``grading`` (``make grade``
+and the class grading). This module imports nothing.
 """

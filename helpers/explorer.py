@@ -175,5 +175,6 @@ class Explorer(widgets.VBox):
     def update(self) -> None:
         """Redraws the figure for the current settings and shows the new status line."""
         self.panels.clear()
-        self.status.value = self.draw(*self.panels.axes, **self.settings)
-        self.image.value = self.panels.png()
+        status = self.draw(*self.panels.axes, **self.settings)
+        self.image.value = self.panels.png()  # the figure first: it is what the learner waits for
+        self.status.value = status

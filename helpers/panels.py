@@ -76,6 +76,8 @@ def png_bytes(rgba: NDArray[np.uint8]) -> bytes:
     Every row is stored as its difference from the row above (PNG filter "Up"): a plot's
     rows mostly repeat, so that gives long runs of zeros, which zlib compresses quickly.
     Together that is about three times faster than Pillow, which tries five filters per row.
+    An opaque image (every alpha 255, as a figure on a white background) is stored as RGB:
+    a quarter fewer bytes to compress, send and decode.
 
     Examples:
         >>> png_bytes(np.zeros((2, 3, 4), dtype=np.uint8))[:8]
@@ -84,13 +86,16 @@ def png_bytes(rgba: NDArray[np.uint8]) -> bytes:
     image = np.asarray(rgba)
     if image.ndim != 3 or image.shape[2] != 4 or image.dtype != np.uint8:
         raise ValueError(f"rgba must be a height x width x 4 array of uint8, got {image.shape} {image.dtype}")
+    opaque = bool(image[:, :, 3].min() == 255)
+    channels, color_type = (3, 2) if opaque else (4, 6)  # PNG colour types: 2 RGB, 6 RGBA
     height, width = image.shape[:2]
-    pixels = np.ascontiguousarray(image).reshape(height, 4 * width)
-    rows = np.empty((height, 1 + 4 * width), dtype=np.uint8)
+    pixels = image[:, :, :channels]  # a view: the differences below are taken from it with no copy
+    rows = np.empty((height, 1 + channels * width), dtype=np.uint8)
     rows[:, 0] = 2  # filter type "Up"
-    rows[0, 1:] = pixels[0]  # the row above the first one counts as zeros
-    np.subtract(pixels[1:], pixels[:-1], out=rows[1:, 1:])  # uint8 arithmetic wraps, as PNG expects
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA, no interlace
+    out = rows[:, 1:].reshape(height, width, channels)  # each row's bytes after its filter type, as pixels
+    out[0] = pixels[0]  # the row above the first one counts as zeros
+    np.subtract(pixels[1:], pixels[:-1], out=out[1:])  # uint8 arithmetic wraps, as PNG expects
+    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)  # 8 bits per channel, no interlace
     return (
         b"\x89PNG\r\n\x1a\n"
         + _png_chunk(b"IHDR", header)

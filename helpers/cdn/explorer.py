@@ -87,7 +87,7 @@ class CdnExplorer(Explorer):
         Control("updates_per_day", "updates per object", UPDATE_CHOICES_PER_DAY, 1, format="{:g}/day".format),
     )
     ROWS = (("request_rate", "ttl_s"), ("objects", "updates_per_day"))
-    FIGSIZE = (12.0, 4.0)
+    FIGSIZE = (11.0, 4.0)
     # Axes, titles and legends never change: only the curves, lines and dots are redrawn.
     PANELS = (
         Panel((0.06, 0.27, 0.26, 0.64)),

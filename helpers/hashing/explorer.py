@@ -21,7 +21,15 @@ from helpers.hashing.model import (
     load_per_node,
     remapped_fraction,
 )
-from helpers.hashing.plots import draw_loads, draw_moved, draw_ring, frame_loads, frame_moved, frame_ring
+from helpers.hashing.plots import (
+    balance_text,
+    draw_loads,
+    draw_moved,
+    draw_ring,
+    frame_loads,
+    frame_moved,
+    frame_ring,
+)
 from helpers.panels import Panel
 
 __all__ = ["RingExplorer", "explore_ring"]
@@ -128,19 +136,16 @@ class RingExplorer(Explorer):
         Control("keys", "keys", KEY_COUNT_CHOICES, 50_000, format="{:,}".format),
     )
     ROWS = (("nodes", "add", "remove"), ("virtual_nodes", "keys"))
-    FIGSIZE = (12.0, 4.0)
-    # The loads' title gives the measured balance, so it is redrawn with the bars.
-    PANELS = (
-        Panel((0.005, 0.02, 0.30, 0.84)),
-        Panel((0.37, 0.16, 0.37, 0.70), changes=("title",)),
-        Panel((0.80, 0.16, 0.19, 0.70)),
-    )
+    FIGSIZE = (11.0, 4.0)  # 880 px: as wide as every explorer, so the notebook shows it unscaled
+    # Every title is fixed: the status line gives the numbers (a redrawn title costs more than its bars).
+    PANELS = (Panel((0.005, 0.02, 0.30, 0.84)), Panel((0.37, 0.16, 0.37, 0.70)), Panel((0.80, 0.16, 0.19, 0.70)))
     CAPTION = (
         "<b>Left:</b> the ring, clockwise from 0 at the top. Squares are the nodes' points (their virtual nodes); "
         f"the dots inside are the first {SAMPLE_KEYS} keys, each coloured as the node that owns it (the first point "
         "clockwise from the key). Ringed dots moved in the last change; the circles just outside repeat the points "
         "of the node just added. <b>Middle:</b> keys per node for all keys, bars coloured as on the ring; dashed "
-        "line: the mean. <b>Right:</b> share of all keys the last change moved, measured against expected."
+        "line: the mean; the status line gives max/mean and the CV against 1/√v. <b>Right:</b> share of all keys "
+        "the last change moved, measured against expected."
     )
 
     def __init__(self, **settings: Any) -> None:
@@ -168,6 +173,7 @@ class RingExplorer(Explorer):
         frame_ring(ring_ax)
         ring_ax.set_title(f"Ring and {SAMPLE_KEYS} keys (ringed: moved)", fontsize="medium", y=1.0)
         frame_loads(loads_ax)
+        loads_ax.set_title("Keys per node (dashed: the mean)", fontsize="medium", y=1.0)
         frame_moved(moved_ax, SCHEMES)
 
     def draw(self, ring_ax: Axes, loads_ax: Axes, moved_ax: Axes, *, nodes: int, virtual_nodes: int, keys: int) -> str:
@@ -187,13 +193,15 @@ class RingExplorer(Explorer):
 
         draw_ring(_ring(after, virtual_nodes), keys=range(SAMPLE_KEYS), moved=moved_sample,
                   highlight=added or None, ax=ring_ax, legend=False)  # fmt: skip
-        draw_loads(load_per_node(new), virtual_nodes=virtual_nodes, ax=loads_ax)
+        loads = load_per_node(new)
+        draw_loads(loads, virtual_nodes=virtual_nodes, ax=loads_ax)
         draw_moved(dict(zip(SCHEMES, (moved_on_ring, moved_mod_n), strict=True)),
                    dict(zip(SCHEMES, (expected_ring, expected_mod_n), strict=True)), ax=moved_ax)  # fmt: skip
         return (
             f"{_describe_change(before, after)} ({before} → {after} nodes, {virtual_nodes} points each): "
             f"<b>{moved_on_ring:.1%}</b> of {keys:,} keys moved on the ring "
-            f"(expected {expected_ring:.1%}), <b>{moved_mod_n:.1%}</b> with mod-N (expected {expected_mod_n:.1%})."
+            f"(expected {expected_ring:.1%}), <b>{moved_mod_n:.1%}</b> with mod-N (expected {expected_mod_n:.1%}). "
+            f"Keys per node: {balance_text(loads, virtual_nodes)}."
         )
 
 

@@ -24,6 +24,7 @@ from helpers.figures import bars, new_axes, node_colors, shifted, short_labels
 from helpers.hashing.model import HASH_SPACE, HashRing, Keys, coefficient_of_variation, hash_keys, max_over_mean
 
 __all__ = [
+    "balance_text",
     "draw_loads",
     "draw_moved",
     "draw_ring",
@@ -249,7 +250,7 @@ def frame_loads(ax: Axes, axis_name: str = "node") -> Axes:
 
 
 def draw_loads(loads: Mapping[str, int], virtual_nodes: int | None = None, ax: Axes | None = None) -> Axes:
-    """The data of a keys-per-node chart on a framed Axes, and its title (see ``plot_loads``)."""
+    """The data of a keys-per-node chart on a framed Axes (see ``plot_loads``); its title is ``balance_text``."""
     if not loads:
         raise ValueError("loads must name at least one node, got an empty mapping")
     if virtual_nodes is not None and (
@@ -259,7 +260,6 @@ def draw_loads(loads: Mapping[str, int], virtual_nodes: int | None = None, ax: A
     ax = new_axes(ax, (6.0, 3.5))
     names = list(loads)
     values = np.fromiter(loads.values(), dtype=np.float64, count=len(names))
-    ratio, cv = max_over_mean(values), coefficient_of_variation(values)
     mean = float(values.mean())
 
     x = np.arange(len(names), dtype=np.float64)
@@ -268,10 +268,6 @@ def draw_loads(loads: Mapping[str, int], virtual_nodes: int | None = None, ax: A
         Line2D([0.0, 1.0], [mean, mean], transform=ax.get_yaxis_transform(), color="black",
                linestyle="--", linewidth=1.0, zorder=3)
     )
-    title = f"max/mean {ratio:.2f} · CV {cv:.3f}"
-    if virtual_nodes is not None:
-        title += f" (1/√v = {1.0 / math.sqrt(virtual_nodes):.3f})"
-    ax.set_title(title, fontsize="medium", y=1.0)  # an explicit y skips a costly title placement
     ax.set_xlim(-0.6, len(names) - 0.4)
     ax.set_ylim(0.0, float(values.max()) * 1.12)
 
@@ -286,6 +282,20 @@ def draw_loads(loads: Mapping[str, int], virtual_nodes: int | None = None, ax: A
     left = shifted(ax, ax.get_yaxis_transform(), -3.0, 0.0)
     ax.text(0.0, mean, f"mean\n{mean:,.0f}", ha="right", va="center", fontsize="small", transform=left)
     return ax
+
+
+def balance_text(loads: Mapping[str, int], virtual_nodes: int | None = None) -> str:
+    """How even the loads are: max/mean and the CV, with 1/sqrt(v) for ``virtual_nodes`` (lesson 08, section 4).
+
+    Examples:
+        >>> balance_text({"a": 90, "b": 110}, virtual_nodes=100)
+        'max/mean 1.10 · CV 0.100 (1/√v = 0.100)'
+    """
+    values = np.fromiter(loads.values(), dtype=np.float64, count=len(loads))
+    text = f"max/mean {max_over_mean(values):.2f} · CV {coefficient_of_variation(values):.3f}"
+    if virtual_nodes is not None:
+        text += f" (1/√v = {1.0 / math.sqrt(virtual_nodes):.3f})"
+    return text
 
 
 def plot_loads(loads: Mapping[str, int], virtual_nodes: int | None = None, ax: Axes | None = None) -> Axes:
@@ -304,7 +314,9 @@ def plot_loads(loads: Mapping[str, int], virtual_nodes: int | None = None, ax: A
     """
     _, prefix = short_labels(list(loads))
     ax = frame_loads(new_axes(ax, (6.0, 3.5)), prefix.rstrip("-_ #:") or "node")
-    return draw_loads(loads, virtual_nodes, ax)
+    draw_loads(loads, virtual_nodes, ax)
+    ax.set_title(balance_text(loads, virtual_nodes), fontsize="medium", y=1.0)  # an explicit y: no costly placement
+    return ax
 
 
 _MEASURED_COLOR = "#3b75af"

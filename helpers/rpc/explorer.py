@@ -93,7 +93,7 @@ class RpcExplorer(Explorer):
         Control("rtt_ms", "network round trip", RTT_CHOICES_MS, 0.5, format="{:g} ms".format),
         Control("calls", "calls per task (N)", CALL_COUNT_CHOICES, 10, format="{:,}".format),
     )
-    FIGSIZE = (12.0, 4.0)
+    FIGSIZE = (11.0, 4.0)
     # All three panels have fixed axes, titles and legends (below the axes).
     PANELS = (
         Panel((0.06, 0.27, 0.26, 0.64)),

@@ -25,7 +25,7 @@ import pytest
 from paths import ROOT
 
 HELPERS = ROOT / "helpers"
-KIT = {"checks", "text", "figures", "panels", "explorer", "quiz", "serving"}
+KIT = {"checks", "text", "figures", "panels", "explorer", "quiz", "serving", "labserver"}
 GRADING = "grading"
 UNITS = sorted(p.name for p in HELPERS.iterdir() if (p / "__init__.py").is_file() and p.name != GRADING)
 UI_LIBRARIES = {"matplotlib", "ipywidgets"}

@@ -19,6 +19,14 @@ def test_png_bytes_round_trips_the_pixels() -> None:
     np.testing.assert_array_equal(np.asarray(decoded), rgba)
 
 
+def test_png_bytes_stores_an_opaque_image_as_rgb_with_the_same_pixels() -> None:
+    rgba = np.random.default_rng(7).integers(0, 256, size=(6, 9, 4), dtype=np.uint8)
+    rgba[:, :, 3] = 255
+    decoded = Image.open(io.BytesIO(png_bytes(rgba)))
+    assert decoded.mode == "RGB"
+    np.testing.assert_array_equal(np.asarray(decoded.convert("RGBA")), rgba)
+
+
 def test_png_bytes_rejects_an_image_that_is_not_rgba() -> None:
     with pytest.raises(ValueError, match=r"got \(2, 2, 3\) uint8"):
         png_bytes(np.zeros((2, 2, 3), dtype=np.uint8))
