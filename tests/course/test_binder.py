@@ -134,6 +134,10 @@ def test_postbuild_applies_the_learner_settings(binder: BinderBuild) -> None:
     expected = postbuild_disabled_plugins(text)
     assert "@jupyterlab/apputils-extension:announcements" in expected
     assert expected <= disabled, f"postBuild disables {sorted(expected - disabled)}, the environment does not"
+    server_config = json.loads((binder.prefix / "etc" / "jupyter" / "jupyter_server_config.json").read_text())
+    assert server_config["ServerApp"]["kernel_websocket_connection_class"] == (
+        "helpers.labserver.NoDelayKernelConnection"
+    ), "kernel websockets without Nagle's delay (helpers/labserver.py)"
     settings = postbuild_settings_files(text)
     assert "overrides.json" in settings
     for name, content in settings.items():
