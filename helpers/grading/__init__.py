@@ -24,7 +24,14 @@ Modules:
 
 from helpers.grading.classroom import ClassResult, SubmissionProblem, autograde_class, format_class
 from helpers.grading.cli import main
-from helpers.grading.learner import answered_exercises, exercise_notebooks, format_results, grade_notebooks
+from helpers.grading.learner import (
+    WITHOUT_SOLUTIONS,
+    answered_exercises,
+    exercise_notebooks,
+    format_results,
+    grade_notebooks,
+    has_solutions,
+)
 from helpers.grading.progress import show_progress
 from helpers.grading.results import (
     BY_INSTRUCTOR,
@@ -45,6 +52,7 @@ __all__ = [
     "NOT_ANSWERED",
     "NOT_STARTED",
     "PASSED",
+    "WITHOUT_SOLUTIONS",
     "ClassResult",
     "NotebookResult",
     "PartResult",
@@ -56,6 +64,7 @@ __all__ = [
     "format_class",
     "format_results",
     "grade_notebooks",
+    "has_solutions",
     "main",
     "part_title",
     "short_title",

@@ -10,7 +10,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 from helpers.grading.classroom import autograde_class, format_class
-from helpers.grading.learner import answered_exercises, format_results, grade_in_worker, grade_notebooks
+from helpers.grading.learner import (
+    WITHOUT_SOLUTIONS,
+    answered_exercises,
+    format_results,
+    grade_in_worker,
+    grade_notebooks,
+    has_solutions,
+)
 from helpers.grading.results import COURSE_ROOT, FEEDBACK_FOLDER
 
 
@@ -75,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("`make exercises` would replace them with the released stubs: save a copy elsewhere first, "
                   "or run `make exercises FORCE=1` to overwrite them.")  # fmt: skip
         return 1 if answered else 0
+    if not has_solutions(args.root):  # the learner release: see WITHOUT_SOLUTIONS
+        print(WITHOUT_SOLUTIONS)
+        return 0
     try:
         results = grade_notebooks(args.notebooks or None, root=args.root, feedback_dir=args.feedback_dir)
     except (ValueError, RuntimeError) as error:

@@ -41,7 +41,36 @@ from helpers.grading.results import (
     skip_slow_optional_imports,
 )
 
-__all__ = ["answered_exercises", "exercise_notebooks", "format_results", "grade_notebooks"]
+__all__ = [
+    "WITHOUT_SOLUTIONS",
+    "answered_exercises",
+    "exercise_notebooks",
+    "format_results",
+    "grade_notebooks",
+    "has_solutions",
+]
+
+
+WITHOUT_SOLUTIONS = (
+    "This copy of the course has no solutions/ folder: it is the edition your instructor hands out, and the "
+    "hidden tests stay with your instructor. So only the visible tests can run here: in each exercise, run "
+    "Kernel > Restart Kernel and Run All Cells, then press Validate. Your instructor grades with the hidden "
+    "tests too, so a part can pass Validate and still lose points; their feedback shows every test."
+)
+"""What "Your progress" and ``make grade`` say in a course folder without ``solutions/`` (``make release``)."""
+
+
+def has_solutions(root: Path = COURSE_ROOT) -> bool:
+    """Whether the course folder holds ``solutions/``, which grading with hidden tests needs.
+
+    ``make release`` writes the learner edition a class gets without it; there "Your
+    progress" and ``make grade`` say what a learner can run instead (WITHOUT_SOLUTIONS).
+
+    Examples:
+        >>> has_solutions()
+        True
+    """
+    return (Path(root) / "solutions").is_dir()
 
 
 def exercise_notebooks(root: Path = COURSE_ROOT) -> list[Path]:

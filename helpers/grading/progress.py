@@ -7,7 +7,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from helpers.grading.learner import format_results, grade_notebooks
+from helpers.grading.learner import WITHOUT_SOLUTIONS, format_results, grade_notebooks, has_solutions
 from helpers.grading.results import COURSE_ROOT
 
 __all__ = ["show_progress"]
@@ -19,7 +19,8 @@ def show_progress(root: Path = COURSE_ROOT) -> Any:
     Grading runs only when the button is pressed (a few seconds per started exercise), never
     on Run All. Returns an ``ipywidgets.VBox`` of the button and an HTML report, so a
     notebook cell that ends with ``show_progress()`` displays it. While nbgrader runs the
-    notebook (``NBGRADER_EXECUTION`` is set) it returns a note instead and grades nothing.
+    notebook (``NBGRADER_EXECUTION`` is set) it returns a note instead and grades nothing; in
+    a course folder without ``solutions/`` (the learner release) it returns WITHOUT_SOLUTIONS.
 
     Examples:
         >>> panel = show_progress()
@@ -31,6 +32,8 @@ def show_progress(root: Path = COURSE_ROOT) -> Any:
 
     if os.environ.get("NBGRADER_EXECUTION"):
         return widgets.HTML("<i>Your progress is not graded while nbgrader runs this notebook.</i>")
+    if not has_solutions(root):  # the learner release: see WITHOUT_SOLUTIONS
+        return widgets.HTML(f"<p>{escape(WITHOUT_SOLUTIONS)}</p>")
     idle = "Grade my exercises"
     button = widgets.Button(description=idle, icon="check", button_style="primary", layout=widgets.Layout(width="auto"))
     report = widgets.HTML(
