@@ -52,10 +52,10 @@ from typing import Any
 import nbformat
 import psutil
 import pytest
-from test_classroom_environment import classroom_environment_pins, normalise, pins
 
 import submissions
 from paths import ROOT
+from requirement_pins import classroom_environment_pins, normalise, pins
 from submissions import ASSIGNMENT, EXPECTED, MANUAL, NOTEBOOK, PARTS
 
 COURSE = "system-design-hands-on"
