@@ -235,6 +235,19 @@ MANUAL = {"correct": 2.0, "partly-wrong": 1.0, "deleted-test": 2.0}
 """The Part D scores the instructor gives (the students who wrote an answer)."""
 
 
+MOVED_FRACTION_MESSAGE = (
+    "AssertionError: moved_fraction({'k1': 'a'}, {'k2': 'a'}) must raise ValueError: the two placements must hold "
+    "the same keys, and not none (it raised nothing)"
+)
+"""What exercise 08's hidden test says to the partly wrong student's moved_fraction (no key check)."""
+
+WALK_MESSAGE = (
+    "AssertionError: with epsilon=0.25 and 50 users sending 12 requests each, some keys must end up displaced: a "
+    "request walks on when its own node is full, and the dict keeps each key's last placement"
+)
+"""What exercise 08's visible walk test says when no key ends up displaced."""
+
+
 def write(notebook: nbformat.NotebookNode, path: Path) -> Path:
     """Writes a copy of ``notebook`` to ``path`` (folders created) and returns the path."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -151,3 +151,28 @@ def test_exercises_are_generated_from_solutions(assignment: str) -> None:
         ours = committed / generated.name
         expected = generated.read_bytes()
         assert expected in (ours.read_bytes(), shipped_bytes(ours)), f"{course_id(ours)} is stale: run `make exercises`"
+
+
+def _bare_asserts(source: str) -> list[int]:
+    """Lines of ``assert`` statements without a message, and of ``raise AssertionError`` without one."""
+    import ast
+
+    tree = ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith("%")))
+    bare = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert) and node.msg is None]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            exc = node.exc
+            if (isinstance(exc, ast.Name) and exc.id == "AssertionError") or (
+                isinstance(exc, ast.Call) and isinstance(exc.func, ast.Name) and exc.func.id == "AssertionError"
+                and not exc.args
+            ):
+                bare.append(node.lineno)
+    return sorted(bare)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=course_id)
+def test_every_failing_check_says_what_was_expected(path: Path) -> None:
+    """No test cell fails with a bare AssertionError: each says what was expected and what to check."""
+    for cell in _test_cells(path):
+        bare = _bare_asserts(cell.source)
+        assert not bare, f"{cell.metadata.nbgrader.grade_id}: give the assert on line(s) {bare} a message"
