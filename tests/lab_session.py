@@ -90,10 +90,7 @@ def chromium_executable() -> str | None:
     return None
 
 
-CHROMIUM_MISSING = (
-    "Debian's Chromium is not installed: `apt-get install -y chromium` (as root; .ci/run does it), "
-    "or deselect the browser tests with `-m 'not browser'`"
-)
+CHROMIUM_MISSING = "Debian's Chromium is not installed (as root: `apt-get install -y chromium`; .ci/run does it)"
 
 
 @contextmanager

@@ -8,10 +8,12 @@ after Ctrl+C or SIGTERM.
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
@@ -24,6 +26,28 @@ SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")  # pytest then tears fixtures down
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without Chromium the browser tests are left out, with one line saying why; on CI they are required."""
+    if chromium_executable() is not None or os.environ.get("CI"):
+        return
+    browser_tests = [item for item in items if item.get_closest_marker("browser")]
+    if not browser_tests:
+        return
+    items[:] = [item for item in items if not item.get_closest_marker("browser")]
+    config.hook.pytest_deselected(items=browser_tests)
+    config.stash[_LEFT_OUT] = (
+        f"{len(browser_tests)} browser tests left out: {CHROMIUM_MISSING}; on CI (CI set) they are required"
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if _LEFT_OUT in config.stash:
+        terminalreporter.write_line(config.stash[_LEFT_OUT], yellow=True)
+
+
+_LEFT_OUT = pytest.StashKey[str]()
 
 
 @pytest.fixture(scope="session")
