@@ -8,6 +8,9 @@ ASSIGNMENTS := $(notdir $(wildcard solutions/*))
 
 .PHONY: setup setup-dev lab test exercises grade bench screenshot clean release kubernetes-values
 
+# Pact (lesson 09) sends usage telemetry unless told not to: nothing the course runs leaves 127.0.0.1.
+export PACT_DO_NOT_TRACK := true
+
 # Jupyter refuses to run as root unless told to (containers and CI machines often are root).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 

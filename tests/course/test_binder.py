@@ -165,3 +165,15 @@ def test_jupyterlab_serves_start_here_with_the_learner_settings(binder: BinderBu
     # the course's note in nbgrader's Validate dialog (hidden tests run at grading) is loaded
     assert '<link rel="stylesheet" href="/custom/custom.css">' in page
     assert custom_css == (ROOT / "lab" / "custom" / "custom.css").read_text()
+
+
+def test_binder_sessions_start_with_pact_telemetry_off() -> None:
+    """repo2docker runs ./start before JupyterLab: it must export PACT_DO_NOT_TRACK=true, then run the server."""
+    import os
+    import stat
+
+    start = ROOT / "start"
+    assert start.stat().st_mode & stat.S_IXUSR, "start must be executable, or repo2docker ignores it"
+    run = subprocess.run([str(start), "env"], capture_output=True, text=True, check=True,
+                         env={k: v for k, v in os.environ.items() if k != "PACT_DO_NOT_TRACK"})  # fmt: skip
+    assert "PACT_DO_NOT_TRACK=true" in run.stdout.splitlines()
