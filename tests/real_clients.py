@@ -1,4 +1,4 @@
-"""Clients nobody here wrote, to check the live components against: dig, curl, openssl.
+"""Clients nobody here wrote, to check the live components against: dig, curl, openssl, promtool.
 
 ``.ci/run`` installs them (Debian's bind9-dnsutils, curl, openssl), so on CI (``CI`` set) a
 missing one fails its tests; on a learner's or a newcomer's machine those tests skip with one
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import pytest
 
-PACKAGES = {"dig": "bind9-dnsutils", "curl": "curl", "openssl": "openssl"}
+PACKAGES = {"dig": "bind9-dnsutils", "curl": "curl", "openssl": "openssl", "promtool": "prometheus"}
 
 
 def require(program: str) -> str:
