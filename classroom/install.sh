@@ -10,15 +10,15 @@
 #   PREFIX/ngshare         ngshare in an environment of its own (classroom/requirements-ngshare.txt)
 #   PREFIX/jupyter-config  the per-role Jupyter config folders (classroom/jupyter-config)
 #
-# PYTHON must be a Python 3.11.5 or later that every account can run: not inside a private home
+# PYTHON must be a Python 3.11 that every account can run (Debian 12's /usr/bin/python3 is one): not inside a private home
 # (README "Running it for a class"; classroom/relocate-python.sh copies one out). Run as root.
 set -euo pipefail
 if (($# != 3)); then sed -n '2,15p' "$0" >&2; exit 2; fi
 python=$1 prefix=$2 release=$3
 classroom="$(cd "$(dirname "$0")" && pwd)"
 umask 022
-"$python" -c 'import sys; assert sys.version_info[:3] >= (3, 11, 5) and sys.version_info[:2] == (3, 11), sys.version' \
-  || { echo "$python: the course needs Python 3.11.5 or later 3.11" >&2; exit 2; }
+"$python" -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' \
+  || { echo "$python: the course needs Python 3.11" >&2; exit 2; }
 [[ -d "$release/notebooks" && ! -e "$release/solutions" ]] || { echo "$release is not a learner release (make release DIR=...)" >&2; exit 2; }
 pip=(--disable-pip-version-check --quiet)
 

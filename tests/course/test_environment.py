@@ -82,6 +82,24 @@ def test_installed_packages_match_the_two_locks_exactly() -> None:
     assert not different, f"versions differ from the pins: {different}"
 
 
+# The oldest Python the course promises to run on: Debian 12's python3 (README: "only python3 (3.11)").
+OLDEST_PYTHON = "3.11.2"
+
+
+def test_every_pinned_package_installs_on_the_oldest_python_311() -> None:
+    """A pin whose wheel needs a later 3.11 (soupsieve 3 needs 3.11.5) breaks `make lab` on Debian 12."""
+    from packaging.specifiers import SpecifierSet
+
+    too_new = {
+        dist.metadata["Name"]: dist.metadata["Requires-Python"]
+        for dist in metadata.distributions(path=INSTALL_FOLDERS)
+        if _normalise(dist.metadata["Name"]) not in NOT_LOCKED
+        and dist.metadata["Requires-Python"]
+        and OLDEST_PYTHON not in SpecifierSet(dist.metadata["Requires-Python"])
+    }
+    assert not too_new, f"these pins need a newer Python than {OLDEST_PYTHON} (Requires-Python): {too_new}"
+
+
 def test_package_dependencies_are_pinned() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pins = _environment_pins()
