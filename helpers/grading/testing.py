@@ -34,6 +34,7 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 import signal
 import threading
 import types
@@ -75,7 +76,7 @@ def expect_error(error: type[BaseException], call: Callable[[], object], what: s
         call()
     except error:
         return
-    except Exception as other:  # noqa: BLE001 (a test reports whatever the learner's code raised)
+    except Exception as other:  # a test reports whatever the learner's code raised
         raise AssertionError(f"{what} (it raised {type(other).__name__}: {other})") from None
     raise AssertionError(f"{what} (it raised nothing)")
 
@@ -103,14 +104,14 @@ def refusing(*helpers: Callable[..., Any] | type) -> Iterator[None]:
 
                 helper.__init__ = refuse_init  # type: ignore[misc]
                 if original_init is None:
-                    restore.append(lambda helper=helper: delattr(helper, "__init__"))
+                    restore.append(functools.partial(delattr, helper, "__init__"))
                 else:
-                    restore.append(lambda helper=helper, init=original_init: setattr(helper, "__init__", init))
+                    restore.append(functools.partial(setattr, helper, "__init__", original_init))
             elif isinstance(helper, types.FunctionType):
                 original_code = helper.__code__
                 refusing_code = _refusing_code(name, original_code)
                 helper.__code__ = refusing_code
-                restore.append(lambda helper=helper, code=original_code: setattr(helper, "__code__", code))
+                restore.append(functools.partial(setattr, helper, "__code__", original_code))
             else:
                 raise ValueError(f"refusing() takes functions and classes, got {helper!r}")
         yield
