@@ -149,73 +149,157 @@ TIMEOUT_FIRST, OS_ERROR_FIRST = CATCH_TIMEOUT + CATCH_OS_ERROR, CATCH_OS_ERROR +
 
 ANSWERS = [
     # Part A: marshalling with struct
-    Answer("A", "little-endian numbers", {"marshal": ('struct.pack(">Qq", order_id, amount)',
-                                                      'struct.pack("<Qq", order_id, amount)')},
-           fails={"test_marshal_round_trip": "numbers are big-endian"}),
-    Answer("A", "string lengths counted in characters", {"marshal": (
-        'parts.append(struct.pack(">I", len(encoded[0])) + encoded[0])',
-        'parts.append(struct.pack(">I", len(texts[0])) + encoded[0])')},
-           fails={"test_marshal_round_trip": "use len(text.encode('utf-8')), not len(text)"}),
-    Answer("A", "bytes left over are ignored", {"marshal": (
-        "    if at != len(data):\n"
-        '        raise ValueError(f"{len(data) - at} bytes left over after the order")\n',
-        "",
-    )},
-           fails={"test_marshal_errors": "cut short or too long"}),
-    Answer("A", "struct.error escapes on short data", {"marshal": (
-        '        if at + size > len(data):\n'
-        '            raise ValueError(f"data ends too early: needed {size} bytes at offset {at}, '
-        '{len(data) - at} left")\n',
-        "")},
-           fails={"test_marshal_errors": "check lengths before you read"}),
-    Answer("A", "True accepted as an id", {"marshal": ("if isinstance(value, bool) or not isinstance(value, int)",
-                                                       "if not isinstance(value, int)")},
-           fails={"test_marshal_errors": "must raise ValueError"}),
+    Answer(
+        "A",
+        "little-endian numbers",
+        {"marshal": ('struct.pack(">Qq", order_id, amount)', 'struct.pack("<Qq", order_id, amount)')},
+        fails={"test_marshal_round_trip": "numbers are big-endian"},
+    ),
+    Answer(
+        "A",
+        "string lengths counted in characters",
+        {
+            "marshal": (
+                'parts.append(struct.pack(">I", len(encoded[0])) + encoded[0])',
+                'parts.append(struct.pack(">I", len(texts[0])) + encoded[0])',
+            )
+        },
+        fails={"test_marshal_round_trip": "use len(text.encode('utf-8')), not len(text)"},
+    ),
+    Answer(
+        "A",
+        "bytes left over are ignored",
+        {
+            "marshal": (
+                "    if at != len(data):\n"
+                '        raise ValueError(f"{len(data) - at} bytes left over after the order")\n',
+                "",
+            )
+        },
+        fails={"test_marshal_errors": "cut short or too long"},
+    ),
+    Answer(
+        "A",
+        "struct.error escapes on short data",
+        {
+            "marshal": (
+                "        if at + size > len(data):\n"
+                '            raise ValueError(f"data ends too early: needed {size} bytes at offset {at}, '
+                '{len(data) - at} left")\n',
+                "",
+            )
+        },
+        fails={"test_marshal_errors": "check lengths before you read"},
+    ),
+    Answer(
+        "A",
+        "True accepted as an id",
+        {"marshal": ("if isinstance(value, bool) or not isinstance(value, int)", "if not isinstance(value, int)")},
+        fails={"test_marshal_errors": "must raise ValueError"},
+    ),
     Answer("A", "int.to_bytes and a BytesIO instead of struct", {"marshal": WITH_A_BUFFER}),
     # Part B: a client stub
-    Answer("B", "OSError caught before TimeoutError", {"stub": (TIMEOUT_FIRST, OS_ERROR_FIRST)},
-           fails={"test_stub_failures": "TimeoutError is an OSError: catch it first"}),
-    Answer("B", "every name is a remote method, _names too", {"stub": (
-        '        if method.startswith("_"):\n            raise AttributeError(method)\n', "")},
-           fails={"test_stub_failures": "must raise AttributeError, not become a remote method"}),
-    Answer("B", "returns the whole response", {"stub": ('return answer["result"]', "return answer")},
-           fails={"test_stub_calls": "return the response's result"}),
-    Answer("B", "an error response comes back as None", {"stub": (
-        '            if isinstance(answer, dict) and "error" in answer:\n'
-        '                raise RemoteCallError(method, str(answer["error"]))\n'
-        '            if not isinstance(answer, dict) or "result" not in answer:\n'
-        '                raise RemoteCallError(method, f"the response has no result: {answer!r:.60}")\n'
-        '            return answer["result"]',
-        '            return answer.get("result")')},
-           fails={"test_stub_failures": 'a response {"error": ...} must raise RemoteCallError'}),
-    Answer("B", "a fixed timeout instead of the stub's", {"stub": ("self.transport(request, self.timeout_s)",
-                                                                   "self.transport(request, 1.0)")},
-           fails={"test_stub_calls": "pass the stub's timeout_s to the transport"}),
+    Answer(
+        "B",
+        "OSError caught before TimeoutError",
+        {"stub": (TIMEOUT_FIRST, OS_ERROR_FIRST)},
+        fails={"test_stub_failures": "TimeoutError is an OSError: catch it first"},
+    ),
+    Answer(
+        "B",
+        "every name is a remote method, _names too",
+        {"stub": ('        if method.startswith("_"):\n            raise AttributeError(method)\n', "")},
+        fails={"test_stub_failures": "must raise AttributeError, not become a remote method"},
+    ),
+    Answer(
+        "B",
+        "returns the whole response",
+        {"stub": ('return answer["result"]', "return answer")},
+        fails={"test_stub_calls": "return the response's result"},
+    ),
+    Answer(
+        "B",
+        "an error response comes back as None",
+        {
+            "stub": (
+                '            if isinstance(answer, dict) and "error" in answer:\n'
+                '                raise RemoteCallError(method, str(answer["error"]))\n'
+                '            if not isinstance(answer, dict) or "result" not in answer:\n'
+                '                raise RemoteCallError(method, f"the response has no result: {answer!r:.60}")\n'
+                '            return answer["result"]',
+                '            return answer.get("result")',
+            )
+        },
+        fails={"test_stub_failures": 'a response {"error": ...} must raise RemoteCallError'},
+    ),
+    Answer(
+        "B",
+        "a fixed timeout instead of the stub's",
+        {"stub": ("self.transport(request, self.timeout_s)", "self.transport(request, 1.0)")},
+        fails={"test_stub_calls": "pass the stub's timeout_s to the transport"},
+    ),
     Answer("B", "functools.partial and a match statement", {"stub": WITH_A_DISPATCH_METHOD}),
     # Part C: which changes break old stubs
-    Answer("C", "every type change counts as breaking", {"compat": (
-        "if groups.get(old_type, old_type) != groups.get(new_type, new_type):", "if old_type != new_type:")},
-           fails={"test_compat_basics": "bool -> int32 is compatible",
-                  "test_compat_errors": "bool -> int32 on field 4 is compatible"}),
-    Answer("C", "groups by wire type: sint64 counted with int64", {"compat": (
-        '**dict.fromkeys(["sint32", "sint64"], "zigzag")', '**dict.fromkeys(["sint32", "sint64"], "varint")')},
-           fails={"test_compat_basics": "int64 -> sint64 is incompatible"}),
-    Answer("C", "a type change names the old field", {"compat": (
-        "(_, old_type), (name, new_type) = old_numbers[number], new_numbers[number]",
-        "(name, old_type), (_, new_type) = old_numbers[number], new_numbers[number]")},
-           fails={"test_compat_basics": "names the new field 'total'"}),
-    Answer("C", "a number used twice is not refused", {"compat": (
-        "            if number in numbers:\n"
-        '                raise ValueError(f"field number {number} is used by both '
-        '{numbers[number][0]!r} and {name!r}")\n',
-        "")},
-           fails={"test_compat_errors": "two fields with number 1 must raise ValueError"}),
-    Answer("C", "renumbering is not checked", {"compat": (
-        '        f"{name}: number {old[name][0]} -> {new[name][0]}"\n        for name in old\n'
-        "        if name in new and old[name][0] != new[name][0]\n",
-        '        f"{name}: number {old[name][0]} -> {new[name][0]}"\n        for name in old\n        if False\n')},
-           fails={"test_compat_basics": "renumbering 'name' is one problem",
-                  "test_compat_errors": "expected 2 problems"}),
+    Answer(
+        "C",
+        "every type change counts as breaking",
+        {
+            "compat": (
+                "if groups.get(old_type, old_type) != groups.get(new_type, new_type):",
+                "if old_type != new_type:",
+            )
+        },
+        fails={
+            "test_compat_basics": "bool -> int32 is compatible",
+            "test_compat_errors": "bool -> int32 on field 4 is compatible",
+        },
+    ),
+    Answer(
+        "C",
+        "groups by wire type: sint64 counted with int64",
+        {
+            "compat": (
+                '**dict.fromkeys(["sint32", "sint64"], "zigzag")',
+                '**dict.fromkeys(["sint32", "sint64"], "varint")',
+            )
+        },
+        fails={"test_compat_basics": "int64 -> sint64 is incompatible"},
+    ),
+    Answer(
+        "C",
+        "a type change names the old field",
+        {
+            "compat": (
+                "(_, old_type), (name, new_type) = old_numbers[number], new_numbers[number]",
+                "(name, old_type), (_, new_type) = old_numbers[number], new_numbers[number]",
+            )
+        },
+        fails={"test_compat_basics": "names the new field 'total'"},
+    ),
+    Answer(
+        "C",
+        "a number used twice is not refused",
+        {
+            "compat": (
+                "            if number in numbers:\n"
+                '                raise ValueError(f"field number {number} is used by both '
+                '{numbers[number][0]!r} and {name!r}")\n',
+                "",
+            )
+        },
+        fails={"test_compat_errors": "two fields with number 1 must raise ValueError"},
+    ),
+    Answer(
+        "C",
+        "renumbering is not checked",
+        {
+            "compat": (
+                "        if name in new and old[name][0] != new[name][0]\n",
+                "        if False\n",
+            )
+        },
+        fails={"test_compat_basics": "renumbering 'name' is one problem", "test_compat_errors": "expected 2 problems"},
+    ),
     Answer("C", "a list of group sets and two plain loops", {"compat": WITH_A_GROUP_TABLE}),
 ]
 
