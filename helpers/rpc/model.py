@@ -9,7 +9,7 @@ XML-RPC services and their stubs are in ``helpers.rpc.live``.
 Sections:
     * interface definitions: ``compile_proto`` (protoc at run time), ``wire_fields``
       (what a protobuf message looks like on the wire, and why renumbering a field breaks
-      old stubs while renaming one does not), ``ORDERS_PROTO``
+      old stubs while renaming one does not, in the binary encoding), ``ORDERS_PROTO``
     * what it costs: ``encoded_sizes`` (JSON, protobuf, XML-RPC bytes), ``measure_call_us``,
       ``latency_model_us``, ``chatty_ms`` / ``batched_ms``
     * retrying safely: ``AtMostOnce`` (request ids deduplicated on the server) and
@@ -212,7 +212,8 @@ def wire_fields(data: bytes) -> list[tuple[int, str, int | bytes]]:
     """The fields of a protobuf message as they travel: (number, wire type, value) (lesson 02, sections 2, 5).
 
     Only numbers and wire types travel, never field names: that is why renaming a field
-    is safe on the wire and renumbering one is not. Varints are returned as unsigned
+    is safe in the binary encoding (names do travel in ProtoJSON and the text format) and
+    renumbering one is not. Varints are returned as unsigned
     integers and length-delimited values as bytes (a nested message is not decoded).
 
     Examples:
