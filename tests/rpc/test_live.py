@@ -355,12 +355,12 @@ def test_grpc_server_finishes_the_work_after_the_client_s_deadline_passed(orders
     """A deadline ends the client's wait, not the server's work: the handler finishes and is counted."""
 
     def slow(order):  # type: ignore[no-untyped-def]
-        time.sleep(0.3)
+        time.sleep(0.5)
         return price_handler(orders)(order)
 
     with (
         grpc_service(orders, "shop.Orders", {"Price": slow}) as server,
-        grpc_channel(orders, "shop.Orders", server.address, timeout_s=0.1) as stub,
+        grpc_channel(orders, "shop.Orders", server.address, timeout_s=0.2) as stub,
     ):
         with pytest.raises(grpc.RpcError) as failure:
             stub.Price(sample_order(orders, items=1))
@@ -379,7 +379,7 @@ def test_at_most_once_retry_with_the_same_request_id_runs_the_work_once(orders: 
 
     def charge(order):  # type: ignore[no-untyped-def]
         def work():  # type: ignore[no-untyped-def]
-            time.sleep(0.3)
+            time.sleep(0.5)
             charged.append(order.id)
             return price_handler(orders)(order)
 
@@ -389,7 +389,7 @@ def test_at_most_once_retry_with_the_same_request_id_runs_the_work_once(orders: 
                                                                           "price_cents": 250}])  # fmt: skip
     with grpc_service(orders, "shop.Orders", {"Price": charge}) as server:
         with (
-            grpc_channel(orders, "shop.Orders", server.address, timeout_s=0.1) as impatient,
+            grpc_channel(orders, "shop.Orders", server.address, timeout_s=0.2) as impatient,
             pytest.raises(grpc.RpcError) as failure,
         ):
             impatient.Price(request)
