@@ -9,9 +9,11 @@ XML-RPC services and their stubs are in ``helpers.rpc.live``.
 Sections:
     * interface definitions: ``compile_proto`` (protoc at run time), ``wire_fields``
       (what a protobuf message looks like on the wire, and why renumbering a field breaks
-      old stubs while renaming one does not), ``ORDERS_PROTO``
+      old stubs while renaming one does not, in the binary encoding), ``ORDERS_PROTO``
     * what it costs: ``encoded_sizes`` (JSON, protobuf, XML-RPC bytes), ``measure_call_us``,
       ``latency_model_us``, ``chatty_ms`` / ``batched_ms``
+    * retrying safely: ``AtMostOnce`` (request ids deduplicated on the server) and
+      ``retryable`` (which gRPC status codes a client may retry)
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import time
 import xmlrpc.client
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
@@ -39,6 +42,8 @@ from helpers import checks
 __all__ = [
     "ENCODINGS",
     "ORDERS_PROTO",
+    "STATUS_CODES",
+    "AtMostOnce",
     "CompiledProto",
     "batched_ms",
     "chatty_ms",
@@ -46,6 +51,7 @@ __all__ = [
     "encoded_sizes",
     "latency_model_us",
     "measure_call_us",
+    "retryable",
     "sample_order",
     "wire_fields",
 ]
@@ -206,7 +212,8 @@ def wire_fields(data: bytes) -> list[tuple[int, str, int | bytes]]:
     """The fields of a protobuf message as they travel: (number, wire type, value) (lesson 02, sections 2, 5).
 
     Only numbers and wire types travel, never field names: that is why renaming a field
-    is safe on the wire and renumbering one is not. Varints are returned as unsigned
+    is safe in the binary encoding (names do travel in ProtoJSON and the text format) and
+    renumbering one is not. Varints are returned as unsigned
     integers and length-delimited values as bytes (a nested message is not decoded).
 
     Examples:
@@ -382,3 +389,103 @@ def batched_ms(calls: int, rtt_ms: float, work_ms: float = 0.0) -> float:
     """
     n, r, w = _check_costs(calls, rtt_ms, work_ms)
     return r + n * w
+
+
+# --- retrying safely -------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+STATUS_CODES = (
+    "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+    "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+)  # fmt: skip
+"""gRPC's status code names, as ``grpc.StatusCode.X.name`` spells them (lesson 02, section 6)."""
+
+
+def retryable(code: str, idempotent: bool) -> bool:
+    """Whether a client may retry a call that failed with status ``code`` (lesson 02, section 6).
+
+    ``UNAVAILABLE`` (the server was not reached, or went away) is retryable; a
+    ``DEADLINE_EXCEEDED`` call may have run on the server, so only an **idempotent** call (or
+    one the server deduplicates, ``AtMostOnce``) may be retried; every other code is an
+    answer, not an accident (``INVALID_ARGUMENT`` fails again identically), so never. This is
+    the conservative rule of gRPC's retry guide: a service config may add codes it knows
+    are safe for its own methods.
+
+    Examples:
+        >>> retryable("UNAVAILABLE", idempotent=False), retryable("DEADLINE_EXCEEDED", idempotent=False)
+        (True, False)
+        >>> retryable("DEADLINE_EXCEEDED", idempotent=True), retryable("INVALID_ARGUMENT", idempotent=True)
+        (True, False)
+    """
+    if code not in STATUS_CODES:
+        raise ValueError(f"code must be a gRPC status code name such as 'UNAVAILABLE', got {code!r}")
+    if not isinstance(idempotent, bool):
+        raise ValueError(f"idempotent must be True or False, got {idempotent!r}")
+    return code == "UNAVAILABLE" or (code == "DEADLINE_EXCEEDED" and idempotent)
+
+
+@dataclass
+class _Outcome:
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+    error: BaseException | None = None
+
+
+class AtMostOnce:
+    """A server's table of request ids: each id's work runs at most once (lesson 02, section 6).
+
+    Birrell and Nelson's RPC (1984) gave every call an identifier so that the server could
+    recognise a retransmitted call and answer it from the result it kept instead of running
+    the procedure again: **at-most-once** semantics. ``run(request_id, work)`` does that: the
+    first call with an id runs ``work``; a repeat gets the first outcome (its result, or its
+    exception raised again), waiting for it if the first is still running.
+
+    Attributes:
+        executed: how many times some ``work`` actually ran.
+        replayed: how many calls were answered from the table.
+
+    Examples:
+        >>> charges = []
+        >>> table = AtMostOnce()
+        >>> [table.run("req-1", lambda: charges.append(5) or len(charges)) for _ in range(3)]
+        [1, 1, 1]
+        >>> charges, table.executed, table.replayed
+        ([5], 1, 2)
+    """
+
+    def __init__(self) -> None:
+        self._outcomes: dict[str, _Outcome] = {}
+        self._lock = threading.Lock()
+        self.executed = 0
+        self.replayed = 0
+
+    def run(self, request_id: str, work: Callable[[], T]) -> T:
+        """``work()``'s result, run only if ``request_id`` was never seen; else the first outcome."""
+        if not isinstance(request_id, str) or not request_id:
+            raise ValueError(f"request_id must be a non-empty string chosen by the client, got {request_id!r}")
+        with self._lock:
+            outcome = self._outcomes.get(request_id)
+            first = outcome is None
+            if outcome is None:
+                outcome = self._outcomes[request_id] = _Outcome()
+                self.executed += 1
+            else:
+                self.replayed += 1
+        if first:
+            try:
+                outcome.result = work()
+            except Exception as error:
+                outcome.error = error
+            finally:
+                outcome.done.set()
+        else:
+            outcome.done.wait()
+        if outcome.error is not None:
+            raise outcome.error
+        result: T = outcome.result
+        return result
+
+    def __len__(self) -> int:
+        return len(self._outcomes)

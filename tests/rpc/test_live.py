@@ -7,18 +7,41 @@ listening socket survives the ``with`` block.
 from __future__ import annotations
 
 import http.client
+import struct
 import threading
 import time
 import xmlrpc.client
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import numpy as np
 import psutil
 import pytest
+from google.protobuf import descriptor_pool, message_factory
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
-from helpers.rpc.live import grpc_channel, grpc_service, xmlrpc_proxy, xmlrpc_service
-from helpers.rpc.model import ORDERS_PROTO, CompiledProto, compile_proto, measure_call_us, sample_order, wire_fields
+from helpers.rpc.live import (
+    REFLECTION_SERVICE,
+    generated_modules,
+    grpc_channel,
+    grpc_service,
+    reflected_services,
+    xmlrpc_proxy,
+    xmlrpc_service,
+)
+from helpers.rpc.model import (
+    ORDERS_PROTO,
+    AtMostOnce,
+    CompiledProto,
+    compile_proto,
+    measure_call_us,
+    retryable,
+    sample_order,
+    wire_fields,
+)
+
+from real_clients import run
 
 V1 = """syntax = "proto3"; package crm;
 message CustomerId { uint64 id = 1; }
@@ -200,3 +223,211 @@ def test_xmlrpc_service_writes_nothing_to_stderr_even_for_a_bad_request(capfd: p
         with xmlrpc_proxy(server.url) as remote:
             assert remote.add(1, 2) == 3
     assert capfd.readouterr().err == ""
+
+
+# --- what clients nobody here wrote see: reflection, the generated stub, curl over HTTP/2 -----------
+
+
+def test_grpc_server_reflection_lists_and_describes_services_for_grpcio_reflection_client(
+    orders: CompiledProto,
+) -> None:
+    """gRPC Server Reflection Protocol (grpc/proposal A15): a client without the .proto lists and calls the service."""
+    with grpc_service(orders, "shop.Orders", {"Price": price_handler(orders)}) as server:
+        channel = grpc.insecure_channel(server.address, options=[("grpc.enable_http_proxy", 0)])
+        try:
+            database = ProtoReflectionDescriptorDatabase(channel)
+            assert sorted(database.get_services()) == sorted(["shop.Orders", REFLECTION_SERVICE])
+            pool = descriptor_pool.DescriptorPool(database)
+            price = pool.FindServiceByName("shop.Orders").FindMethodByName("Price")
+            assert (price.input_type.full_name, price.output_type.full_name) == ("shop.Order", "shop.Total")
+            reflection = pool.FindServiceByName(REFLECTION_SERVICE)  # reflection describes itself too
+            assert [method.name for method in reflection.methods] == ["ServerReflectionInfo"]
+            # a call built only from what reflection said, as grpcurl does
+            order_class = message_factory.GetMessageClass(price.input_type)
+            total_class = message_factory.GetMessageClass(price.output_type)
+            call = channel.unary_unary("/shop.Orders/Price", request_serializer=lambda m: m.SerializeToString(),
+                                       response_deserializer=total_class.FromString)  # fmt: skip
+            order = order_class(id=1, items=[{"sku": "a", "quantity": 3, "price_cents": 100}])
+            assert call(order, timeout=2).cents == 300
+        finally:
+            channel.close()
+        assert reflected_services(server.address) == {
+            "shop.Orders": ["Price"],
+            REFLECTION_SERVICE: ["ServerReflectionInfo"],
+        }
+
+
+def test_generated_client_stub_from_protoc_calls_the_server_and_loads_twice(orders: CompiledProto) -> None:
+    orders_pb2, orders_pb2_grpc = generated_modules(orders)
+    again_pb2, _ = generated_modules(compile_proto(ORDERS_PROTO, "orders.proto"))  # a second Run All
+    assert again_pb2.Order is not orders_pb2.Order
+    with (
+        grpc_service(orders, "shop.Orders", {"Price": price_handler(orders)}) as server,
+        grpc.insecure_channel(server.address, options=[("grpc.enable_http_proxy", 0)]) as channel,
+    ):
+        stub = orders_pb2_grpc.OrdersStub(channel)
+        item = orders_pb2.LineItem(sku="x", quantity=2, price_cents=1999)
+        assert stub.Price(orders_pb2.Order(id=1, items=[item, item]), timeout=2).cents == 7996
+        assert server.calls == {"Price": 1}
+
+
+def grpc_frame(message: bytes) -> bytes:
+    """A gRPC Length-Prefixed-Message: compressed flag 0, 4-byte big-endian length, the message."""
+    return b"\x00" + struct.pack(">I", len(message)) + message
+
+
+def curl_grpc(address: str, method: str, message: bytes, folder: Path, *headers: str) -> tuple[str, bytes]:
+    """curl's HTTP/2 call of a gRPC method: (response headers and trailers, response body)."""
+    request, body = folder / "request.bin", folder / "response.bin"
+    request.write_bytes(grpc_frame(message))
+    extra = [argument for header in headers for argument in ("-H", header)]
+    done = run("curl", ["-sS", "--http2-prior-knowledge", "-D", "-", "-o", str(body), "-X", "POST",
+                        "-H", "content-type: application/grpc", "-H", "te: trailers", *extra,
+                        "--data-binary", f"@{request}", f"http://{address}/{method}"])  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout.lower(), body.read_bytes()
+
+
+def test_grpc_protocol_over_http2_answers_curl_with_a_framed_message_and_grpc_status_trailer(
+    orders: CompiledProto, tmp_path: Path
+) -> None:
+    """gRPC over HTTP/2 (grpc/doc/PROTOCOL-HTTP2.md): application/grpc, a length-prefixed message, grpc-status 0."""
+    with grpc_service(orders, "shop.Orders", {"Price": price_handler(orders)}) as server:
+        request = sample_order(orders, items=2).SerializeToString()
+        head, body = curl_grpc(server.address, "shop.Orders/Price", request, tmp_path)
+    assert head.startswith("http/2 200"), head
+    assert "content-type: application/grpc" in head
+    assert "grpc-status: 0" in head, f"the status travels in a trailer: {head}"
+    assert body[0] == 0, "the compressed flag is 0"
+    assert struct.unpack(">I", body[1:5])[0] == len(body) - 5, "one framed message: a 4-byte length, then the message"
+    assert orders.message("Total").FromString(body[5:]).cents == 7996
+
+
+def test_grpc_protocol_grpc_timeout_header_from_curl_ends_the_call_with_deadline_exceeded(
+    orders: CompiledProto, tmp_path: Path
+) -> None:
+    """PROTOCOL-HTTP2.md: a grpc-timeout request header is the call's deadline; past it the status is 4."""
+
+    def slow(order):  # type: ignore[no-untyped-def]
+        time.sleep(0.5)
+        return price_handler(orders)(order)
+
+    with grpc_service(orders, "shop.Orders", {"Price": slow}) as server:
+        started = time.perf_counter()
+        head, body = curl_grpc(server.address, "shop.Orders/Price", b"", tmp_path, "grpc-timeout: 100m")
+        waited = time.perf_counter() - started
+    assert "grpc-status: 4" in head, f"DEADLINE_EXCEEDED is status 4: {head}"
+    assert body == b"", "no message after the deadline"
+    assert waited < 0.45, f"the answer came after {waited:.2f} s, not at the 100 ms deadline"
+
+
+# --- retrying safely: deadlines, request ids, status codes ----------------------------------------
+
+
+def test_grpc_deadline_propagates_through_context_time_remaining_to_the_downstream_call(
+    orders: CompiledProto,
+) -> None:
+    """gRPC deadlines: the server reads context.time_remaining() and passes it on as the downstream call's timeout."""
+    seen: dict[str, float] = {}
+
+    def downstream(order, context):  # type: ignore[no-untyped-def]
+        seen["downstream"] = context.time_remaining()
+        return price_handler(orders)(order)
+
+    with grpc_service(orders, "shop.Orders", {"Price": downstream}, pass_context=True) as inner:
+
+        def frontend(order, context):  # type: ignore[no-untyped-def]
+            seen["frontend"] = context.time_remaining()
+            time.sleep(0.1)  # work before the downstream call uses up part of the budget
+            with grpc_channel(orders, "shop.Orders", inner.address, timeout_s=context.time_remaining()) as next_hop:
+                return next_hop.Price(order)
+
+        with (
+            grpc_service(orders, "shop.Orders", {"Price": frontend}, pass_context=True) as outer,
+            grpc_channel(orders, "shop.Orders", outer.address, timeout_s=1.0) as stub,
+        ):
+            assert stub.Price(sample_order(orders, items=1)).cents == 3998
+    assert 0.8 < seen["frontend"] <= 1.0, seen
+    assert 0.6 < seen["downstream"] <= seen["frontend"] - 0.1, f"the downstream call inherits what is left: {seen}"
+
+
+def test_grpc_server_finishes_the_work_after_the_client_s_deadline_passed(orders: CompiledProto) -> None:
+    """A deadline ends the client's wait, not the server's work: the handler finishes and is counted."""
+
+    def slow(order):  # type: ignore[no-untyped-def]
+        time.sleep(0.5)
+        return price_handler(orders)(order)
+
+    with (
+        grpc_service(orders, "shop.Orders", {"Price": slow}) as server,
+        grpc_channel(orders, "shop.Orders", server.address, timeout_s=0.2) as stub,
+    ):
+        with pytest.raises(grpc.RpcError) as failure:
+            stub.Price(sample_order(orders, items=1))
+        assert failure.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED  # type: ignore[attr-defined]
+        assert server.finished == {"Price": 0}, "the client gave up while the server was still working"
+        deadline = time.monotonic() + 2
+        while server.finished["Price"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.finished == {"Price": 1}, "the server must finish the work the client gave up on"
+        assert server.log[-1].endswith("Price finished (the caller had already given up)"), server.log
+
+
+def test_at_most_once_retry_with_the_same_request_id_runs_the_work_once(orders: CompiledProto) -> None:
+    """Birrell & Nelson 1984, call identifiers: a retry after DEADLINE_EXCEEDED is answered, not run again."""
+    table, charged = AtMostOnce(), []
+
+    def charge(order):  # type: ignore[no-untyped-def]
+        def work():  # type: ignore[no-untyped-def]
+            time.sleep(0.5)
+            charged.append(order.id)
+            return price_handler(orders)(order)
+
+        return table.run(order.customer, work)  # the customer field carries the request id here
+
+    request = orders.message("Order")(id=7, customer="req-7f3a", items=[{"sku": "a", "quantity": 1,
+                                                                          "price_cents": 250}])  # fmt: skip
+    with grpc_service(orders, "shop.Orders", {"Price": charge}) as server:
+        with (
+            grpc_channel(orders, "shop.Orders", server.address, timeout_s=0.2) as impatient,
+            pytest.raises(grpc.RpcError) as failure,
+        ):
+            impatient.Price(request)
+        code = failure.value.code().name  # type: ignore[attr-defined]
+        assert code == "DEADLINE_EXCEEDED"
+        assert retryable(code, idempotent=True)
+        with grpc_channel(orders, "shop.Orders", server.address, timeout_s=2.0) as patient:
+            assert patient.Price(request).cents == 250  # waits for the first run's result
+            assert patient.Price(request).cents == 250
+    assert charged == [7], f"the work ran {len(charged)} times for one request id"
+    assert (table.executed, table.replayed, server.calls["Price"]) == (1, 2, 3)
+
+
+@pytest.mark.parametrize(
+    ("code", "idempotent", "expected"),
+    [
+        ("UNAVAILABLE", False, True),
+        ("UNAVAILABLE", True, True),
+        ("DEADLINE_EXCEEDED", False, False),
+        ("DEADLINE_EXCEEDED", True, True),
+        ("INVALID_ARGUMENT", True, False),
+        ("INVALID_ARGUMENT", False, False),
+        ("NOT_FOUND", True, False),
+    ],
+)
+def test_retryable_status_codes_follow_grpc_retry_guidance(code: str, idempotent: bool, expected: bool) -> None:
+    assert retryable(code, idempotent) is expected
+    assert code in {status.name for status in grpc.StatusCode}
+
+
+def test_invalid_argument_from_the_server_is_not_retryable(orders: CompiledProto) -> None:
+    def refuse(order):  # type: ignore[no-untyped-def]
+        raise ValueError("quantity must be positive")
+
+    with (
+        grpc_service(orders, "shop.Orders", {"Price": refuse}) as server,
+        grpc_channel(orders, "shop.Orders", server.address) as stub,
+        pytest.raises(grpc.RpcError) as failure,
+    ):
+        stub.Price(sample_order(orders, items=1))
+    assert not retryable(failure.value.code().name, idempotent=True)  # type: ignore[attr-defined]

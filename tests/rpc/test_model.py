@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 import xmlrpc.client
 
 import numpy as np
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 
 from helpers.rpc.model import (
     ORDERS_PROTO,
+    AtMostOnce,
     CompiledProto,
     batched_ms,
     chatty_ms,
@@ -19,6 +22,7 @@ from helpers.rpc.model import (
     encoded_sizes,
     latency_model_us,
     measure_call_us,
+    retryable,
     sample_order,
     wire_fields,
 )
@@ -263,3 +267,51 @@ def test_measure_call_us_counts_batches_and_rejects_bad_arguments() -> None:
         measure_call_us(lambda: None, batch=0)
     with pytest.raises(ValueError, match="call must be a function"):
         measure_call_us(42)  # type: ignore[arg-type]
+
+
+# --- retrying safely -------------------------------------------------------------------------------
+
+
+def test_at_most_once_runs_each_id_once_even_when_the_repeat_arrives_during_the_first_run() -> None:
+    table, runs = AtMostOnce(), []
+
+    def work() -> int:
+        runs.append(1)
+        time.sleep(0.1)
+        return 42
+
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda: results.append(table.run("a", work))) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [42] * 5
+    assert runs == [1]
+    assert (table.executed, table.replayed, len(table)) == (1, 4, 1)
+    assert table.run("b", lambda: 7) == 7
+    assert table.executed == 2
+
+
+def test_at_most_once_replays_the_first_error_without_running_again() -> None:
+    table, runs = AtMostOnce(), []
+
+    def fail() -> None:
+        runs.append(1)
+        raise LookupError("card declined")
+
+    for _ in range(3):
+        with pytest.raises(LookupError, match="card declined"):
+            table.run("req-1", fail)
+    assert runs == [1]
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: AtMostOnce().run("", lambda: 1), "request_id must be a non-empty string"),
+    (lambda: AtMostOnce().run(7, lambda: 1), "request_id must be a non-empty string"),
+    (lambda: retryable("unavailable", True), "code must be a gRPC status code name"),
+    (lambda: retryable("UNAVAILABLE", 1), "idempotent must be True or False"),
+])  # fmt: skip
+def test_retry_helpers_reject_bad_arguments(call: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()  # type: ignore[operator]
