@@ -5,6 +5,11 @@ service answers a query with a **routing policy**: weighted, latency-based, geol
 failover, multivalue and others. Resolvers cache each answer for its TTL, so a change is
 not pushed anywhere: it is seen as caches expire.
 
+The ``*_choice`` functions choose among the healthy endpoints they are given and return
+None when none is; a service built on them fails open, as Route 53 does ("if no record is
+healthy, all records are healthy"), by choosing again among all of them
+(``helpers.dns.live.AuthoritativeServer.choose``).
+
 Everything random here takes a ``numpy.random.Generator`` (seeded by the caller), and the
 simulations are vectorised over resolvers and time steps.
 
