@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ from shipped import release
 from submissions import cell, reference_answers
 
 BIN = Path(sys.executable).parent
+# nbgrader's Validator sets and restores os.environ (nbgrader.utils.setenv), which is not
+# thread-safe: two validations side by side raised KeyError 'NBGRADER_VALIDATING'. One at a time.
+_VALIDATING = threading.Lock()
 Edit = str | tuple[str, str]
 """A new source for an answer cell, or (old, new): the reference answer with ``old`` replaced by ``new``."""
 
@@ -151,7 +155,8 @@ def _grade_chunk(assignment: str, notebook: str, answers: Sequence[Answer], fold
                 config = Config()
                 config.Execute.timeout = 20
                 submitted = course / "submitted" / student / assignment / notebook
-                validation = Validator(config=config).validate(str(submitted))
+                with _VALIDATING:
+                    validation = Validator(config=config).validate(str(submitted))
             graded[answer.name] = Graded(
                 scores={grade.name: float(grade.score or 0.0) for grade in tests},
                 max_scores={grade.name: float(grade.max_score) for grade in tests},

@@ -251,9 +251,7 @@ ANSWERS = [
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Graded]:
-    # one course at a time: two side by side race in nbgrader's Validator, whose setenv() is not
-    # thread-safe (KeyError: 'NBGRADER_VALIDATING' when both validate a right answer at once)
-    return grade_answers(ASSIGNMENT, NOTEBOOK, ANSWERS, Path(tmp_path_factory.mktemp("answers")), workers=1)
+    return grade_answers(ASSIGNMENT, NOTEBOOK, ANSWERS, Path(tmp_path_factory.mktemp("answers")))
 
 
 @pytest.mark.parametrize("answer", ANSWERS, ids=lambda answer: f"{answer.part}: {answer.name}")
