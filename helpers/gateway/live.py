@@ -10,11 +10,16 @@ operating system picks, each started and stopped by a ``with`` block:
   folder, and runs every request through a short pipeline:
 
   1. the client's address must be in the CIDR **allowlist**, else 403 Forbidden;
-  2. ``GET /static/<name>`` is **served by the gateway itself** from its static folder;
-  3. the ``X-Api-Key`` header must match a known key (``hmac.compare_digest``), else 401;
-  4. the client's **rate limiter** must admit the request, else 429 with ``Retry-After``;
-  5. the request goes on to the backend over plain HTTP, without the key, with
-     ``X-Forwarded-For``, ``X-Forwarded-Proto`` and ``X-Client-Id`` added.
+  2. the path is **normalised** (``normalise_path``: percent-encoded unreserved characters
+     decoded, dot segments removed, RFC 3986 §6.2.2 and §5.2.4), and everything after
+     routes on the result: ``GET /static/<name>`` is **served by the gateway itself** from
+     its static files, and a path that climbs out of ``/static/`` gets 404;
+  3. an address that failed the key check too often recently gets 429 with ``Retry-After``
+     **before** its key is looked at (OWASP API Security Top 10, API4: brute force);
+  4. the ``X-Api-Key`` header must match a known key (``hmac.compare_digest``), else 401;
+  5. the client's **rate limiter** must admit the request, else 429 with ``Retry-After``;
+  6. the request goes on to the backend over plain HTTP, on the normalised path, without
+     the key, with ``X-Forwarded-For``, ``X-Forwarded-Proto`` and ``X-Client-Id`` added.
 
 ``fetch`` is the matching client: ``http.client`` with an SSL context that trusts only the
 gateway's certificate, optionally sending from another loopback address (127.0.0.2, ...)
@@ -25,7 +30,7 @@ Sections:
     * certificates: ``Certificate``, ``make_certificate``, ``client_context``
     * the client: ``GatewayResponse``, ``fetch``
     * the backend: ``Backend``
-    * the gateway: ``Gateway``, ``find_client``
+    * the gateway: ``Gateway``, ``find_client``, ``normalise_path``, ``remove_dot_segments``
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Self
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -70,6 +75,8 @@ __all__ = [
     "fetch",
     "find_client",
     "make_certificate",
+    "normalise_path",
+    "remove_dot_segments",
 ]
 
 # Hop-by-hop fields (RFC 9110 §7.6.1) belong to one connection, never forwarded; Host is
@@ -352,11 +359,90 @@ def find_client(presented: str | None, api_keys: Mapping[str, str]) -> str | Non
     return found
 
 
+def remove_dot_segments(path: str) -> str:
+    """``path`` without its "." and ".." segments, as RFC 3986 §5.2.4 resolves them (lesson 07, section 2).
+
+    A ".." removes the segment before it and never climbs above the root, so the result of an
+    absolute path is an absolute path.
+
+    Examples:
+        >>> remove_dot_segments("/static/sub/../index.html")
+        '/static/index.html'
+        >>> remove_dot_segments("/a/b/c/./../../g"), remove_dot_segments("mid/content=5/../6")
+        ('/a/g', 'mid/6')
+        >>> remove_dot_segments("/static/../../../etc/passwd"), remove_dot_segments("/static/sub/..")
+        ('/etc/passwd', '/static/')
+    """
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a string, got {path!r}")
+    # The RFC's algorithm, step by step: move segments from the input buffer to the output.
+    given, output = path, ""
+    while given:
+        if given.startswith("../"):
+            given = given[3:]  # A
+        elif given.startswith("./"):
+            given = given[2:]  # A
+        elif given.startswith("/./"):
+            given = given[2:]  # B
+        elif given == "/.":
+            given = "/"  # B
+        elif given.startswith("/../"):
+            given, output = given[3:], output[: max(output.rfind("/"), 0)]  # C
+        elif given == "/..":
+            given, output = "/", output[: max(output.rfind("/"), 0)]  # C
+        elif given in (".", ".."):
+            given = ""  # D
+        else:
+            end = given.find("/", 1)  # E: the first segment, with its leading "/"
+            end = len(given) if end < 0 else end
+            output, given = output + given[:end], given[end:]
+    return output
+
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _decode_unreserved(path: str) -> str:
+    """``path`` with percent-encoded unreserved characters decoded (RFC 3986 §6.2.2.2); "%2F" stays encoded."""
+    parts = path.split("%")
+    decoded = [parts[0]]
+    for part in parts[1:]:
+        code = part[:2]
+        character = chr(int(code, 16)) if len(code) == 2 and all(c in "0123456789abcdefABCDEF" for c in code) else ""
+        if character and character in _UNRESERVED:
+            decoded.append(character + part[2:])
+        else:
+            decoded.append("%" + (code.upper() if character else code) + part[2:])
+    return "".join(decoded)
+
+
+def normalise_path(target: str) -> str:
+    """The path a request names, normalised as RFC 3986 §6.2.2 says, with its query kept (lesson 07, section 2).
+
+    Percent-encoded unreserved characters are decoded first ("%2e" is "."), then dot
+    segments are removed (§5.2.4). An encoded slash ("%2F") stays encoded: it is part of a
+    segment's name, not a separator. The query string is left as it was.
+
+    Examples:
+        >>> normalise_path("/static/sub/../index.html")
+        '/static/index.html'
+        >>> normalise_path("/static/%2e%2E/gateway-key.pem?x=/../y")
+        '/gateway-key.pem?x=/../y'
+        >>> normalise_path("/static/..%2fkey.pem")
+        '/static/..%2Fkey.pem'
+    """
+    if not isinstance(target, str) or not target.startswith("/"):
+        raise ValueError(f"target must be a path starting with '/' (origin form, RFC 9112 §3.2.1), got {target!r}")
+    path, mark, query = target.partition("?")
+    return remove_dot_segments(_decode_unreserved(path)) + mark + query
+
+
 @dataclass
 class _Decision:
     status: int
     detail: str
     headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
 
 
 class Gateway(BackgroundServer):
@@ -374,6 +460,10 @@ class Gateway(BackgroundServer):
         limiter: makes a fresh limiter per client (instead of the token bucket), e.g.
             ``lambda: SlidingWindowLog(10, 60.0)``.
         clock: the time source the limiters read, seconds (``time.monotonic``).
+        failed_key_burst: how many failed key checks an address may make in a row before it
+            gets 429 without its key being looked at (OWASP API4).
+        failed_key_refill_per_s: how fast an address earns failed attempts back, per second
+            (a token bucket per address that only failures take tokens from).
 
     Attributes:
         statuses: how many responses of each status code the gateway sent.
@@ -397,6 +487,8 @@ class Gateway(BackgroundServer):
         static: Mapping[str, str | bytes] | None = None,
         limiter: Callable[[], Limiter] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        failed_key_burst: float = 10,
+        failed_key_refill_per_s: float = 0.1,
     ) -> None:
         super().__init__()
         parts = urlsplit(backend_url) if isinstance(backend_url, str) else None
@@ -412,6 +504,9 @@ class Gateway(BackgroundServer):
         self.allowlist: tuple[Network, ...] = parse_allowlist(allowlist)
         TokenBucket(capacity, refill_per_s)  # checks both numbers now, not at the first request
         self._make_limiter = limiter or (lambda: TokenBucket(capacity, refill_per_s))
+        TokenBucket(failed_key_burst, failed_key_refill_per_s)  # checks both numbers now
+        self._failure_budget = (float(failed_key_burst), float(failed_key_refill_per_s))
+        self._failures: dict[str, TokenBucket] = {}
         self.static = {"index.html": "<h1>Served by the gateway</h1>\n"} if static is None else dict(static)
         for name in self.static:
             if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
@@ -478,16 +573,34 @@ class Gateway(BackgroundServer):
     def check(self, client_ip: str, method: str, path: str, headers: Mapping[str, str]) -> _Decision | str:
         """The gateway's verdict on a request: a refusal or a static file's answer, or the client's name (forward).
 
-        The order matters: the allowlist first (cheapest, and nothing else is revealed to
-        outsiders), static files before the key (they are public), the key before the
-        limiter (limits are per client).
+        ``path`` is the request target as sent. The order matters: the allowlist first
+        (cheapest, and nothing else is revealed to outsiders); then the path is normalised
+        and routed (static files are public); then an address with too many recent failed key
+        checks is refused before its key is compared, so guessing keys is slow and its
+        timing says nothing; then the key, and only then the limiter (limits are per client).
         """
         if not is_allowed(client_ip, self.allowlist):
             return _Decision(403, f"{client_ip} is not in the allowlist")
-        if path.startswith("/static/"):
-            return self._static(method, path[len("/static/") :])
+        try:
+            normalised = normalise_path(path)
+        except ValueError:
+            return _Decision(400, f"the request target must be a path starting with '/', got {path!r}")
+        route = normalised.split("?")[0]
+        if route.startswith("/static/"):
+            return self._static(method, route[len("/static/") :])
+        if _decode_unreserved(path.split("?")[0]).startswith("/static/"):
+            return _Decision(404, f"{path.split('?')[0]!r} climbs out of /static/: no static file there")
+        with self._lock:
+            failures = self._failures.setdefault(client_ip, TokenBucket(*self._failure_budget))
+            now = self.clock()
+            wait = failures.retry_after(now)
+        if wait > 0:
+            detail = f"too many failed API-key checks from {client_ip}: retry in {wait:.1f} s"
+            return _Decision(429, detail, {"Retry-After": retry_after_header(wait)})
         client = find_client(headers.get("x-api-key"), self.api_keys)
         if client is None:
+            with self._lock:
+                failures.allow(self.clock())  # only a failure takes a token from the address's budget
             detail = "missing X-Api-Key header" if "x-api-key" not in headers else "unknown API key"
             return _Decision(401, detail, {"WWW-Authenticate": 'ApiKey header="X-Api-Key"'})
         with self._lock:
@@ -503,12 +616,17 @@ class Gateway(BackgroundServer):
         if method not in ("GET", "HEAD"):
             return _Decision(405, f"{method} is not allowed on static files", {"Allow": "GET, HEAD"})
         assert self._folder is not None
+        file_name = unquote(name)  # "%2F" is a slash inside the name: no static file has one
+        # Only the files the gateway was given are served, looked up by name: a name that is
+        # not one of them (a dot segment left over, an encoded slash) cannot reach the disk.
+        if file_name not in self.static:
+            return _Decision(404, f"no static file {file_name!r}")
         folder = (self._folder / "static").resolve()
-        target = (folder / name).resolve()
-        # resolve() follows "..": a request for /static/../gateway-key.pem must not escape the folder.
-        if target.parent != folder or not target.is_file():
-            return _Decision(404, f"no static file {name!r}")
-        return _Decision(200, "static", {"X-Served-By": "gateway", "Content-Type": _content_type(name)})
+        target = (folder / file_name).resolve()
+        if target.parent != folder or not target.is_file():  # pragma: no cover (the names were checked at start)
+            return _Decision(404, f"no static file {file_name!r}")
+        headers = {"X-Served-By": "gateway", "Content-Type": _content_type(file_name)}
+        return _Decision(200, "static", headers, target.read_bytes())
 
     def _forward(self, method: str, path: str, headers: Mapping[str, str], raw: bytes, client: str,
                  client_ip: str) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
@@ -539,11 +657,12 @@ class Gateway(BackgroundServer):
                 client_ip = str(self.client_address[0])
                 verdict = gateway.check(client_ip, self.command, self.path, headers)
                 if isinstance(verdict, str):
-                    status, sent, data = gateway._forward(self.command, self.path, headers, raw, verdict, client_ip)
+                    # The backend gets the path the gateway routed on, never the raw one: a
+                    # gateway that checks one path and forwards another can be talked past.
+                    target = normalise_path(self.path)
+                    status, sent, data = gateway._forward(self.command, target, headers, raw, verdict, client_ip)
                 elif verdict.status == 200:
-                    assert gateway._folder is not None
-                    status, sent = 200, verdict.headers
-                    data = (gateway._folder / "static" / self.path[len("/static/") :]).read_bytes()
+                    status, sent, data = 200, verdict.headers, verdict.body
                 else:
                     status, sent = verdict.status, verdict.headers
                     data = json.dumps(problem(status, HTTPStatus(status).phrase, verdict.detail), indent=1).encode()

@@ -7,7 +7,10 @@ loopback addresses (127.0.0.9, ...) to try the allowlist; all traffic stays on l
 from __future__ import annotations
 
 import http.client
+import json
+import os
 import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +20,8 @@ from cryptography import x509
 
 from helpers.gateway.live import Backend, Gateway, client_context, fetch, find_client, make_certificate
 from helpers.gateway.model import SlidingWindowLog
+
+from real_clients import require, run
 
 KEYS = {"alice": "k-alice-0001", "bob": "k-bob-0002"}
 
@@ -238,3 +243,120 @@ def test_client_context_checks_the_address(tmp_path: Path) -> None:
     context = client_context(make_certificate(tmp_path).cert_path)
     assert context.check_hostname
     assert context.verify_mode == ssl.CERT_REQUIRED
+
+
+# --- conformance, checked with clients nobody here wrote (curl, openssl s_client) -------------
+
+SECRET_MARK = "PRIVATE KEY"  # what the gateway's key file holds, and no answer may
+
+
+def curl(gateway: Gateway, path: str, *options: str) -> tuple[int, dict[str, str], str]:
+    """Status, headers (lower-case names) and body of ``curl --path-as-is`` to the gateway, trusting its certificate.
+
+    ``--path-as-is`` makes curl send dot segments as written (by default it removes them itself).
+    """
+    done = run("curl", ["-sS", "-i", "--path-as-is", "--cacert", str(gateway.cafile), "--max-time", "5", *options,
+                        f"https://127.0.0.1:{gateway.port}{path}"])  # fmt: skip
+    assert done.returncode == 0, f"curl failed ({done.returncode}): {done.stderr}"
+    head, _, body = done.stdout.partition("\n\n")  # text mode: each CRLF reads as one newline
+    status_line, *fields = head.split("\n")
+    headers = {name.strip().lower(): value.strip() for name, _, value in (f.partition(":") for f in fields)}
+    return int(status_line.split()[1]), headers, body
+
+
+def openssl_request(gateway: Gateway, request: str) -> subprocess.CompletedProcess[str]:
+    """What ``openssl s_client`` prints for one raw HTTP request sent byte for byte, verifying the certificate."""
+    arguments = ["s_client", "-connect", f"127.0.0.1:{gateway.port}", "-CAfile", str(gateway.cafile),
+                 "-verify_return_error", "-verify_ip", "127.0.0.1", "-ign_eof"]  # fmt: skip
+    env = {name: value for name, value in os.environ.items() if "proxy" not in name.lower()}
+    return subprocess.run([require("openssl"), *arguments], input=request, capture_output=True, text=True,
+                          timeout=20, env=env, check=False)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/static/sub/../index.html", "/static/./index.html", "/static/sub/%2e%2e/index.html",
+     "/static/sub/%2E./index.html", "/api/../static/index.html", "/static/%69ndex.html"],
+)  # fmt: skip
+def test_rfc3986_5_2_4_and_6_2_2_dot_segments_are_removed_before_routing(backend: Backend, path: str) -> None:
+    with Gateway(backend.url, KEYS) as gateway:
+        status, headers, body = curl(gateway, path)
+    assert (status, headers.get("x-served-by"), body) == (200, "gateway", "<h1>Served by the gateway</h1>\n"), (
+        f"RFC 3986 §6.2.2.2 then §5.2.4: {path} normalises to /static/index.html and must be served as it is"
+    )
+    assert backend.seen == [], "a static file never reaches the backend"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/static/../gateway-key.pem", "/static/%2e%2e/gateway-key.pem", "/static/.%2E/gateway-key.pem",
+     "/static/..%2fgateway-key.pem", "/static/sub/../../gateway-key.pem", "/static/../../../etc/passwd",
+     "/static/%2E%2E/%2E%2E/etc/passwd"],
+)  # fmt: skip
+def test_rfc3986_5_2_4_traversal_out_of_the_static_root_is_404(backend: Backend, path: str) -> None:
+    with Gateway(backend.url, KEYS) as gateway:
+        status, headers, body = curl(gateway, path, "-H", f"X-Api-Key: {KEYS['alice']}")
+    assert status == 404, f"{path} climbs out of /static/ (RFC 3986 §5.2.4): 404, never a file outside it"
+    assert headers["content-type"] == "application/problem+json"
+    assert SECRET_MARK not in body
+    assert backend.seen == [], "a traversal attempt is answered by the gateway, not forwarded"
+
+
+def test_rfc3986_5_2_4_traversal_sent_raw_through_openssl_s_client_is_404(backend: Backend) -> None:
+    with Gateway(backend.url, KEYS) as gateway:
+        done = openssl_request(gateway, "GET /static/%2e%2e/gateway-key.pem HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                        "Connection: close\r\n\r\n")  # fmt: skip
+    assert "Verify return code: 0 (ok)" in done.stdout, f"openssl must verify the certificate: {done.stdout[-800:]}"
+    assert "HTTP/1.0 404 Not Found" in done.stdout, f"RFC 3986 §5.2.4: traversal gets 404; got {done.stdout[-800:]}"
+    assert SECRET_MARK not in done.stdout.split("---")[-1]
+
+
+def test_rfc3986_6_2_2_the_backend_gets_the_normalised_path_and_the_query_as_sent(backend: Backend) -> None:
+    with Gateway(backend.url, KEYS) as gateway:
+        status, _, body = curl(gateway, "/api/v1/%2E%2E/orders/./7?next=/../x", "-H", f"X-Api-Key: {KEYS['bob']}")
+    assert status == 200
+    assert json.loads(body) == {"method": "GET", "path": "/api/orders/7", "client": "bob"}, (
+        "the gateway forwards the path it routed on (RFC 3986 §6.2.2), or a check on one path lets another through"
+    )
+
+
+def test_owasp_api4_failed_key_checks_are_limited_per_address_before_the_key_check(backend: Backend) -> None:
+    clock = ManualClock()
+    with Gateway(backend.url, KEYS, clock=clock, failed_key_burst=3, failed_key_refill_per_s=0.1) as gateway:
+        guesses = [curl(gateway, "/api/hello", "-H", f"X-Api-Key: k-guess-{i}")[0] for i in range(3)]
+        locked, headers, body = curl(gateway, "/api/hello", "-H", f"X-Api-Key: {KEYS['alice']}")
+        other = curl(gateway, "/api/hello", "-H", f"X-Api-Key: {KEYS['alice']}", "--interface", "127.0.0.2")[0]
+        page = curl(gateway, "/static/index.html")[0]
+        clock.now = 10.0
+        again = curl(gateway, "/api/hello", "-H", f"X-Api-Key: {KEYS['alice']}")[0]
+    assert guesses == [401, 401, 401], "the first failed key checks get 401"
+    assert locked == 429, (
+        "OWASP API4: after 3 failures the address gets 429 before its key is compared, even a right key"
+    )
+    assert headers["retry-after"] == "10"
+    assert "failed API-key checks from 127.0.0.1" in json.loads(body)["detail"]
+    assert other == 200, "the limit is per client address: 127.0.0.2 is not locked out"
+    assert page == 200, "static files are public: no key check, no lock"
+    assert again == 200, "after Retry-After one failure was earned back"
+    assert len(backend.seen) == 2
+
+
+def test_rfc6585_4_429_carries_retry_after_in_whole_seconds_rfc9110_10_2_3(backend: Backend) -> None:
+    clock = ManualClock()
+    with Gateway(backend.url, KEYS, capacity=1, refill_per_s=0.3, clock=clock) as gateway:
+        first = curl(gateway, "/api/hello", "-H", f"X-Api-Key: {KEYS['bob']}")[0]
+        status, headers, body = curl(gateway, "/api/hello", "-H", f"X-Api-Key: {KEYS['bob']}")
+    assert (first, status) == (200, 429)
+    assert headers["retry-after"] == "4", "Retry-After is delay-seconds, a whole number (3.33 s rounds up to 4)"
+    assert json.loads(body)["status"] == 429
+
+
+def test_rfc2818_3_1_openssl_verifies_the_ip_address_in_the_certificate(backend: Backend) -> None:
+    with Gateway(backend.url, KEYS) as gateway:
+        done = openssl_request(gateway, "GET /static/index.html HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                        "Connection: close\r\n\r\n")  # fmt: skip
+    assert "Verify return code: 0 (ok)" in done.stdout, (
+        f"RFC 2818 §3.1: the certificate's iPAddress subjectAltName must match 127.0.0.1: {done.stdout[-800:]}"
+    )
+    assert "HTTP/1.0 200 OK" in done.stdout
+    assert "Served by the gateway" in done.stdout
