@@ -507,6 +507,7 @@ class Gateway(BackgroundServer):
         TokenBucket(failed_key_burst, failed_key_refill_per_s)  # checks both numbers now
         self._failure_budget = (float(failed_key_burst), float(failed_key_refill_per_s))
         self._failures: dict[str, TokenBucket] = {}
+        self.failure_table_limit = 4096  # addresses remembered before unblocked ones are forgotten
         self.static = {"index.html": "<h1>Served by the gateway</h1>\n"} if static is None else dict(static)
         for name in self.static:
             if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
@@ -570,6 +571,16 @@ class Gateway(BackgroundServer):
 
     # -- the pipeline ----------------------------------------------------------------------
 
+    def _forget_unblocked_addresses(self, now: float) -> None:
+        """Keeps the failed-key table bounded when many addresses fail (called with the lock held).
+
+        Past ``failure_table_limit`` addresses, those not blocked now are dropped, so an attacker
+        who rotates addresses grows the table only by the addresses blocked at once.
+        """
+        if len(self._failures) >= self.failure_table_limit:
+            for address in [a for a, bucket in self._failures.items() if bucket.retry_after(now) == 0]:
+                del self._failures[address]
+
     def check(self, client_ip: str, method: str, path: str, headers: Mapping[str, str]) -> _Decision | str:
         """The gateway's verdict on a request: a refusal or a static file's answer, or the client's name (forward).
 
@@ -591,16 +602,20 @@ class Gateway(BackgroundServer):
         if _decode_unreserved(path.split("?")[0]).startswith("/static/"):
             return _Decision(404, f"{path.split('?')[0]!r} climbs out of /static/: no static file there")
         with self._lock:
-            failures = self._failures.setdefault(client_ip, TokenBucket(*self._failure_budget))
-            now = self.clock()
-            wait = failures.retry_after(now)
+            failures = self._failures.get(client_ip)  # an address enters the table at its first failure
+            wait = failures.retry_after(self.clock()) if failures is not None else 0.0
         if wait > 0:
             detail = f"too many failed API-key checks from {client_ip}: retry in {wait:.1f} s"
             return _Decision(429, detail, {"Retry-After": retry_after_header(wait)})
         client = find_client(headers.get("x-api-key"), self.api_keys)
         if client is None:
             with self._lock:
-                failures.allow(self.clock())  # only a failure takes a token from the address's budget
+                now = self.clock()
+                failures = self._failures.get(client_ip)
+                if failures is None:
+                    self._forget_unblocked_addresses(now)
+                    failures = self._failures[client_ip] = TokenBucket(*self._failure_budget)
+                failures.allow(now)  # only a failure takes a token from the address's budget
             detail = "missing X-Api-Key header" if "x-api-key" not in headers else "unknown API key"
             return _Decision(401, detail, {"WWW-Authenticate": 'ApiKey header="X-Api-Key"'})
         with self._lock:

@@ -283,9 +283,7 @@ ANSWERS = [
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Graded]:
-    # One course at a time: nbgrader's Validator sets and deletes NBGRADER_VALIDATING in os.environ,
-    # so two validations in threads side by side race (KeyError) once a chunk holds several right answers.
-    return grade_answers(ASSIGNMENT, NOTEBOOK, ANSWERS, Path(tmp_path_factory.mktemp("answers")), workers=1)
+    return grade_answers(ASSIGNMENT, NOTEBOOK, ANSWERS, Path(tmp_path_factory.mktemp("answers")))
 
 
 @pytest.mark.parametrize("answer", ANSWERS, ids=lambda answer: f"{answer.part}: {answer.name}")

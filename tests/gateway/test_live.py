@@ -341,6 +341,21 @@ def test_owasp_api4_failed_key_checks_are_limited_per_address_before_the_key_che
     assert len(backend.seen) == 2
 
 
+def test_owasp_api4_the_failed_key_table_stays_bounded_when_addresses_rotate(backend: Backend) -> None:
+    clock = ManualClock()
+    gateway = Gateway(backend.url, KEYS, clock=clock, failed_key_burst=2, failed_key_refill_per_s=0.1)
+    gateway.failure_table_limit = 50
+    blocked = "127.0.0.1"
+    for _ in range(2):
+        gateway.check(blocked, "GET", "/api/hello", {"x-api-key": "k-guess"})
+    for i in range(1000):  # an attacker rotating addresses, one guess each
+        gateway.check(f"127.1.{i // 250}.{i % 250}", "GET", "/api/hello", {"x-api-key": "k-guess"})
+    assert len(gateway._failures) <= 50, "addresses that are not blocked are forgotten past the table's limit"
+    refused = gateway.check(blocked, "GET", "/api/hello", {"x-api-key": KEYS["alice"]})
+    assert not isinstance(refused, str), "an address blocked now stays blocked, got a forward"
+    assert refused.status == 429, f"an address blocked now stays blocked, got {refused}"
+
+
 def test_rfc6585_4_429_carries_retry_after_in_whole_seconds_rfc9110_10_2_3(backend: Backend) -> None:
     clock = ManualClock()
     with Gateway(backend.url, KEYS, capacity=1, refill_per_s=0.3, clock=clock) as gateway:
