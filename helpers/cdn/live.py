@@ -35,6 +35,7 @@ Sections:
     * time: ``ManualClock``
     * the origin: ``Origin``
     * the edge: ``EdgeStats``, ``Edge``
+    * many users at once: ``send_together``
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from helpers import checks
 from helpers.cdn.model import LruTtlCache
+from helpers.rest.model import Response
 from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler
 
 __all__ = [
@@ -62,11 +64,12 @@ __all__ = [
     "EdgeStats",
     "ManualClock",
     "Origin",
+    "send_together",
     "shared_cache_ttl_s",
 ]
 
 _PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
-_QUERY = re.compile(r"[A-Za-z0-9._~=&%+-]*")
+_QUERY = re.compile(r"[A-Za-z0-9._~=&%+_-]*")
 _DIRECTIVE = re.compile(r"^\s*([A-Za-z-]+)\s*(?:=\s*\"?(\d+)\"?)?\s*$")
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host"}
 _NOT_STORED = ("no-store", "private", "no-cache")
@@ -105,7 +108,7 @@ def _lifetime_s(directives: Mapping[str, int | None]) -> float | None:
 def shared_cache_ttl_s(cache_control: str | None) -> float:
     """Seconds a shared cache (a CDN edge) may serve a response without asking the origin.
 
-    Taught in lesson 06, sections 2 and 8. Follows RFC 9111 for the directives a CDN edge
+    Taught in lesson 06, sections 2 and 9. Follows RFC 9111 for the directives a CDN edge
     meets most: ``no-store`` (§5.2.2.5) and ``private`` (§5.2.2.7) forbid a shared cache
     to store the response, ``no-cache`` (§5.2.2.4) makes it revalidate every time (this
     edge does not revalidate, so: not stored), ``s-maxage`` (§5.2.2.10) wins over
@@ -129,7 +132,7 @@ def shared_cache_ttl_s(cache_control: str | None) -> float:
 
 @dataclass(frozen=True)
 class CachePolicy:
-    """What an edge caches and for how long: a CDN cache policy (lesson 06, sections 2 and 8).
+    """What an edge caches and for how long: a CDN cache policy (lesson 06, section 9).
 
     The TTL rules are CloudFront's ("Managing how long content stays in the cache"):
 
@@ -297,7 +300,7 @@ def _check_target(target: str) -> str:
     path, mark, query = target.partition("?") if isinstance(target, str) else (target, "", "")
     _check_path(path)
     if mark and not _QUERY.fullmatch(query):
-        raise ValueError(f"the query of {target!r} may use letters, digits and ._~=&%+- only")
+        raise ValueError(f"the query of {target!r} may use letters, digits and ._~=&%+_- only")
     return str(target)
 
 
@@ -322,7 +325,7 @@ class Origin(_Live):
 
     Taught in lesson 06, section 2. The query string does not change what it serves: an
     object is found by its path. ``latency_s`` delays every answer, like a distant origin
-    (section 3 uses it to make concurrent misses overlap).
+    (section 8 uses it to make concurrent misses overlap).
 
     Attributes:
         requests: GET and HEAD requests it has answered (any status).
@@ -460,7 +463,7 @@ class _Flight:
 class Edge(_Live):
     """A live CDN edge on 127.0.0.1: a caching proxy in pull mode, a pushed-content store in push mode.
 
-    Taught in lesson 06, sections 2 and 3 (pull), 4 (push) and 8 (policies, invalidation).
+    Taught in lesson 06, sections 2 (pull), 3 (push), 8 (request collapsing) and 9 (policies, invalidation).
     Pull mode needs the ``origin`` it fetches from. Responses carry ``X-Cache: HIT`` or
     ``MISS`` and, for hits, ``Age`` (seconds since the copy was fetched or pushed).
     ``capacity`` bounds the copies held (least recently used evicted first); ``policy``
@@ -667,3 +670,64 @@ def _names(pattern: str, cache_key: str) -> bool:
     if pattern.endswith("*"):
         return cache_key.startswith(pattern[:-1])
     return cache_key.partition("?")[0] == pattern
+
+
+# --- many users at once ---------------------------------------------------------------------
+
+
+def send_together(urls: Iterable[str], timeout_s: float = 10.0) -> list[tuple[Response, float]]:
+    """Each GET response to ``urls``, with its duration in seconds, all sent at the same moment.
+
+    Taught in lesson 06, section 8: one thread per URL, released together by a barrier, so
+    the requests reach the edge while the first is still waiting for the origin.
+
+    Examples:
+        >>> with Origin({"/a": b"A"}) as origin:
+        ...     [(answer.status, answer.body) for answer, _ in send_together([origin.url("/a")] * 3)]
+        [(200, b'A'), (200, b'A'), (200, b'A')]
+    """
+    targets = [_loopback(url) for url in urls]
+    if not targets:
+        raise ValueError("urls must name at least one URL")
+    barrier = threading.Barrier(len(targets))
+    results: list[tuple[Response, float] | BaseException | None] = [None] * len(targets)
+
+    def send(index: int) -> None:
+        barrier.wait()
+        started = time.perf_counter()
+        try:
+            results[index] = (_get(targets[index], timeout_s), time.perf_counter() - started)
+        except Exception as error:  # re-raised in the caller's thread below
+            results[index] = error
+
+    threads = [threading.Thread(target=send, args=(index,), name=f"user-{index}") for index in range(len(targets))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    answers = []
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+        assert result is not None
+        answers.append(result)
+    return answers
+
+
+def _loopback(url: str) -> str:
+    if not isinstance(url, str) or not url.startswith(f"http://{HOST}:"):
+        raise ValueError(f"url must be http://{HOST}:PORT/..., got {url!r}")
+    return url
+
+
+def _get(url: str, timeout_s: float) -> Response:
+    """One GET over a new connection to 127.0.0.1 (http.client: no proxy can send it elsewhere)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(HOST, parts.port, timeout=timeout_s)
+    try:
+        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        answer = connection.getresponse()
+        body = answer.read()
+    finally:
+        connection.close()
+    return Response(answer.status, answer.reason, {k.lower(): v for k, v in answer.getheaders()}, body)
