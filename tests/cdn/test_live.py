@@ -399,10 +399,12 @@ def concurrently(calls: list[Callable[[], object]]) -> list[object]:
 def test_concurrent_cold_requests_for_one_key_make_one_origin_fetch_when_collapsed(
     client: httpx.Client, collapse: bool, fetches: int
 ) -> None:
+    threads_before = threading.active_count()
     with Origin({"/hot": b"h" * 100}, cache_control="max-age=600", latency_s=0.5) as origin, \
             Edge(origin, collapse=collapse) as edge:  # fmt: skip
         answers = concurrently([lambda: client.get(edge.url("/hot")) for _ in range(8)])
         stats = edge.stats
+    assert threading.active_count() == threads_before, "stopping the servers must leave no thread behind"
     assert all(answer.status_code == 200 for answer in answers)  # type: ignore[attr-defined]
     assert origin.requests == stats.origin_fetches == fetches, (
         f"8 cold requests with collapse={collapse}: expected {fetches} origin fetches, got {origin.requests}"
