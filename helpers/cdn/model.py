@@ -22,6 +22,7 @@ Sections:
     * the TTL model: ``ttl_hit_ratio``, ``ttl_fetch_rate``, ``simulate_ttl``
     * push against pull: ``CdnCosts``, ``push_pull_costs``, ``crossover_rate``
     * LRU edges: ``LruTtlCache``, ``simulate_lru``, ``che_characteristic_time``, ``che_hit_ratio``
+    * invalidation: ``invalidation_cost_usd``
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from helpers import checks
 
 __all__ = [
     "FIBRE_REFRACTIVE_INDEX",
+    "FREE_INVALIDATION_PATHS_PER_MONTH",
+    "INVALIDATION_PATH_PRICE_USD",
     "LIGHT_SPEED_KM_PER_S",
     "CdnCosts",
     "LruTtlCache",
@@ -46,6 +49,7 @@ __all__ = [
     "che_hit_ratio",
     "crossover_rate",
     "fibre_rtt_ms",
+    "invalidation_cost_usd",
     "poisson_trace",
     "push_pull_costs",
     "simulate_lru",
@@ -531,3 +535,28 @@ def che_hit_ratio(rates: ArrayLike, capacity: int) -> float:
         return 1.0
     t_c = che_characteristic_time(values, capacity)
     return float(np.sum(values * -np.expm1(-values * t_c)) / np.sum(values))
+
+
+# --- invalidation ---------------------------------------------------------------------------
+
+FREE_INVALIDATION_PATHS_PER_MONTH = 1_000
+"""Invalidation paths CloudFront does not charge for, per account and month (lesson 06, section 9)."""
+
+INVALIDATION_PATH_PRICE_USD = 0.005
+"""CloudFront's price per invalidation path beyond the free ones (lesson 06, section 9)."""
+
+
+def invalidation_cost_usd(paths_per_month: int) -> float:
+    """CloudFront's monthly bill for ``paths_per_month`` invalidation paths, in US dollars.
+
+    Taught in lesson 06, section 9. The first 1,000 paths a month are free, each further
+    one costs $0.005; a wildcard path (``/images/*``) counts as one path, however many
+    files it names. Computed in tenths of a cent, so the result is exact to the cent.
+
+    Examples:
+        >>> invalidation_cost_usd(1_000), invalidation_cost_usd(3_000), invalidation_cost_usd(1_001)
+        (0.0, 10.0, 0.005)
+    """
+    paths = checks.count("paths_per_month", paths_per_month, minimum=0)
+    billed = max(0, paths - FREE_INVALIDATION_PATHS_PER_MONTH)
+    return billed * 5 / 1_000  # $0.005 = 5 tenths of a cent

@@ -18,6 +18,7 @@ from helpers.cdn import (
     che_hit_ratio,
     crossover_rate,
     fibre_rtt_ms,
+    invalidation_cost_usd,
     poisson_trace,
     push_pull_costs,
     simulate_lru,
@@ -301,3 +302,20 @@ def test_che_characteristic_time_solves_its_equation() -> None:
     assert che_hit_ratio(shares[:5], 10) == 1.0  # everything fits
     with pytest.raises(ValueError, match="capacity must be below the number of requested objects"):
         che_characteristic_time([1.0, 1.0], 2)
+
+
+# --- invalidation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("paths", "dollars"),
+    [(0, 0.0), (1_000, 0.0), (1_001, 0.005), (1_200, 1.0), (3_000, 10.0), (101_000, 500.0)],
+)
+def test_invalidation_cost_follows_cloudfront_pricing(paths: int, dollars: float) -> None:
+    """CloudFront: the first 1,000 paths a month free, then $0.005 per path (exact to the cent)."""
+    assert invalidation_cost_usd(paths) == dollars
+
+
+def test_invalidation_cost_rejects_a_negative_count() -> None:
+    with pytest.raises(ValueError, match="paths_per_month"):
+        invalidation_cost_usd(-1)
