@@ -226,9 +226,13 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+_PHRASES = {status.value: status.phrase for status in HTTPStatus} | {422: "Unprocessable Content"}
+"""Reason phrases as RFC 9110 names them (Python before 3.13 still says "Unprocessable Entity" for 422)."""
+
+
 def _refusal(status: int, detail: str, headers: Mapping[str, str] | None = None) -> _Reply:
     """A reply with a problem details body (RFC 9457) titled by the status's reason phrase."""
-    return _Reply(status, problem(status, HTTPStatus(status).phrase, detail), dict(headers or {}))
+    return _Reply(status, problem(status, _PHRASES[status], detail), dict(headers or {}))
 
 
 def _control(rel: str, href: str, method: str = "GET", templated: bool = False) -> Json:
@@ -270,6 +274,8 @@ class OrderApi(BackgroundServer):
         orders_created: how many orders were created, duplicates included.
         responses_lost: how many responses the server dropped on purpose.
         connections_accepted: how many TCP connections clients opened.
+        history: ``(method, path, status)`` of every request, in order (for a lost response,
+            the status the client never saw).
 
     Examples:
         >>> with OrderApi(prefix="/shop/v2") as api:
@@ -314,6 +320,7 @@ class OrderApi(BackgroundServer):
         self.orders_created = 0
         self.responses_lost = 0
         self.connections_accepted = 0
+        self.history: list[tuple[str, str, int]] = []
         self._orders: dict[str, Json] = {}
         self._replies: dict[str, tuple[str, _Reply]] = {}  # Idempotency-Key -> (body fingerprint, first reply)
         self._next_id = 1
@@ -647,6 +654,10 @@ class OrderApi(BackgroundServer):
         class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"  # persistent connections (RFC 9112 §9.3); every response has a length
             timeout = KEEP_ALIVE_S  # an idle connection closes after this long
+            # Headers and content leave in two writes: with Nagle's algorithm the second waits for
+            # the client's delayed ACK of the first, 40 ms per response on a kept-alive connection.
+            disable_nagle_algorithm = True
+            responses = {status: (_PHRASES[status], text) for status, (_, text) in QuietHandler.responses.items()}
             served = 0
 
             def setup(self) -> None:
@@ -698,6 +709,8 @@ class OrderApi(BackgroundServer):
                 path = self.path if self.path == "*" else target.path
                 reply = api._handle(self.command, path, headers, raw)
                 self.served += 1
+                with api._lock:
+                    api.history.append((self.command, path, reply.status))
                 if api._lose():
                     self.close_connection = True  # the work is done; the answer never leaves
                     return

@@ -128,12 +128,14 @@ def test_a_transition_not_offered_is_a_409_conflict(api: OrderApi) -> None:
 
 
 def test_a_server_may_give_a_transition_another_method_and_its_links_say_so() -> None:
-    with OrderApi(methods={"pay": "PUT"}) as api:
+    with OrderApi(prefix="/v3", methods={"pay": "PUT"}) as api:
         order = _create(api)
         pay = link(order, REL + "pay")
         assert pay.method == "PUT"
         assert request("POST", pay.href).status == 405
         assert follow(pay).json()["status"] == "paid"
+        assert api.history[-3:] == [("POST", "/v3/orders", 201), ("POST", "/v3/orders/o1/payment", 405),
+                                    ("PUT", "/v3/orders/o1/payment", 200)]  # fmt: skip
 
 
 def test_delete_a_cancelled_order_gives_204_then_404(api: OrderApi) -> None:
@@ -496,6 +498,19 @@ def test_rfc9112_6_every_response_has_a_length_so_one_connection_carries_them_al
     connection.close()
     assert statuses == [201, 200, 304, 405, 200, 412, 200, 204]
     assert api.connections_accepted == 1
+
+
+def test_rfc9112_9_3_a_kept_alive_connection_answers_without_waiting_for_delayed_acks(api: OrderApi) -> None:
+    """Headers and content are two writes: with Nagle's algorithm on, each response would wait ~40 ms."""
+    connection = http.client.HTTPConnection("127.0.0.1", api.port, timeout=5)
+    times_ms = []
+    for _ in range(20):
+        started = time.perf_counter()
+        connection.request("GET", "/api/")
+        connection.getresponse().read()
+        times_ms.append((time.perf_counter() - started) * 1000)
+    connection.close()
+    assert sorted(times_ms)[10] < 20, f"median {sorted(times_ms)[10]:.1f} ms per request on one connection"
 
 
 def test_rfc9112_7_1_chunked_request_content_is_decoded(api: OrderApi) -> None:
