@@ -657,7 +657,9 @@ class OrderApi(BackgroundServer):
             # Headers and content leave in two writes: with Nagle's algorithm the second waits for
             # the client's delayed ACK of the first, 40 ms per response on a kept-alive connection.
             disable_nagle_algorithm = True
-            responses = {status: (_PHRASES[status], text) for status, (_, text) in QuietHandler.responses.items()}
+            responses = {  # noqa: RUF012 (BaseHTTPRequestHandler declares it an instance variable)
+                status: (_PHRASES[status], text) for status, (_, text) in QuietHandler.responses.items()
+            }
             served = 0
 
             def setup(self) -> None:
