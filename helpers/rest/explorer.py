@@ -21,6 +21,7 @@ from helpers.explorer import Control, Explorer
 from helpers.panels import Panel
 from helpers.rest.live import OrderApi, follow
 from helpers.rest.model import (
+    REL,
     STRATEGIES,
     Link,
     Response,
@@ -136,10 +137,12 @@ class HypermediaBrowser(widgets.VBox):
     """A hypermedia client: the current representation, and one button per link it offers (lesson 03, section 3).
 
     It starts at the entry point of an ``OrderApi`` and knows nothing else: every button
-    follows a link of the representation on show, with a real HTTP request. "create"
-    posts a new order (one book); "edit" puts the order back with one more item, sending
-    ``If-Match``. A 204 has no body and so no links: the "entry point" button (the one
-    address a client keeps) starts again.
+    follows a link of the representation on show, with a real HTTP request and the link's
+    own method. "create" posts a new order (one book); "edit" puts the order back with one
+    more item. Every other request that changes the order on show sends ``If-Match`` with
+    the ETag it was shown with. A 204 has no body and so no links: the "entry point" button
+    (the one address a client keeps) starts again. Buttons show the API's own relations
+    (URIs under ``REL``) by their last part: "pay" for ``REL + "pay"``.
 
     Without an ``api`` the browser starts its own and stops it in ``close()``; a finalizer
     stops it too when the browser is garbage-collected or Python exits, so no server
@@ -147,7 +150,7 @@ class HypermediaBrowser(widgets.VBox):
 
     Attributes:
         api: the OrderApi it talks to.
-        buttons: one button per link of the representation on show, by rel.
+        buttons: one button per link of the representation on show, by relation type.
         home: the "entry point" button.
         view: HTML with the last request, its status and the representation.
         representation: the last JSON body received.
@@ -155,11 +158,11 @@ class HypermediaBrowser(widgets.VBox):
 
     Examples:
         >>> browser = HypermediaBrowser()
-        >>> sorted(browser.buttons)
-        ['create', 'orders']
-        >>> browser.buttons["create"].click()
-        >>> sorted(browser.buttons), browser.history[-1].endswith("201 Created")
-        (['cancel', 'edit', 'pay', 'self'], True)
+        >>> [button.description for button in browser.buttons.values()]
+        ['self (GET)', 'orders (GET)', 'create (POST)']
+        >>> browser.buttons[REL + "create"].click()
+        >>> browser.labels, browser.history[-1].endswith("201 Created")
+        (['cancel', 'collection', 'edit', 'pay', 'self'], True)
         >>> browser.close(); browser.api.running
         False
     """
@@ -180,6 +183,11 @@ class HypermediaBrowser(widgets.VBox):
         super().__init__([self.view, widgets.HBox([self.home, self._links_box])])
         self.go(Link("entry", self.api.url, "GET"))
 
+    @property
+    def labels(self) -> list[str]:
+        """The buttons' relation types, sorted, the API's own without ``REL``."""
+        return sorted(rel.removeprefix(REL) for rel in self.buttons)
+
     def follow(self, rel: str) -> Response:
         """Follow the link ``rel`` of the representation on show; the response."""
         return self.go(link(self.representation, rel))
@@ -188,12 +196,13 @@ class HypermediaBrowser(widgets.VBox):
         """Make the request ``target`` describes, show the response and offer its links."""
         body: dict[str, Any] | None = None
         headers: dict[str, str] = {}
-        if target.method == "POST" and target.rel == "create":
+        creating = target.rel == REL + "create"
+        if creating:
             body = dict(_NEW_ORDER)
-        elif target.method == "PUT":
+        elif target.rel == "edit":
             body = {"item": self.representation["item"], "quantity": self.representation["quantity"] + 1}
-        if target.method != "GET" and self._etag is not None:
-            headers["If-Match"] = self._etag
+        if target.method != "GET" and not creating and self._etag is not None:
+            headers["If-Match"] = self._etag  # change the order on show only if it is still the version shown
         response = follow(target, body, headers)
         self.history.append(f"{target.method} {target.href} -> {response.status} {response.reason}")
         if response.status < 400:
@@ -210,7 +219,8 @@ class HypermediaBrowser(widgets.VBox):
         for rel, target in links(self.representation).items():
             if target.templated:
                 continue  # a template needs a value the browser does not have
-            button = widgets.Button(description=f"{rel} ({target.method})", tooltip=f"{target.method} {target.href}")
+            tooltip = f"{target.method} {target.href} (rel {rel})"
+            button = widgets.Button(description=f"{rel.removeprefix(REL)} ({target.method})", tooltip=tooltip)
             button.on_click(lambda clicked, chosen=target: self.go(chosen))
             self.buttons[rel] = button
         self._links_box.children = tuple(self.buttons.values())
@@ -219,8 +229,8 @@ class HypermediaBrowser(widgets.VBox):
         colour = "#1a7f37" if response.status < 400 else "#b3261e"
         shown = response.json() if response.body else {}
         text = json.dumps(shown, indent=2) if shown else "(no body)"
-        headers = ", ".join(f"{name}: {response.headers[name]}" for name in ("etag", "location", "cache-control")
-                            if name in response.headers)  # fmt: skip
+        shown_headers = ("content-type", "etag", "location", "cache-control")
+        headers = ", ".join(f"{name}: {response.headers[name]}" for name in shown_headers if name in response.headers)
         self.view.value = (
             f"<div style='font-family:monospace;font-size:90%'><b>{escape(target.method)}</b> "
             f"{escape(target.href)} &rarr; <b style='color:{colour}'>{response.status} {escape(response.reason)}</b>"

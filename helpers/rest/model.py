@@ -5,8 +5,8 @@ The live parts (the order API and the client that talks to it on 127.0.0.1) are 
 
 Sections:
     * method semantics: ``MethodProperties``, ``METHOD_PROPERTIES``, ``method_properties``
-    * responses and links: ``Response``, ``RestError``, ``LostResponseError``, ``Link``, ``links``,
-      ``link``, ``retry``
+    * responses and links: ``Response``, ``RestError``, ``LostResponseError``, ``REL``, ``Link``,
+      ``links``, ``link``, ``relations``, ``retry``
     * retries under lost responses: ``STRATEGIES``, ``RetryOutcome``, ``simulate_retries``,
       ``expected_duplicates``
 """
@@ -25,6 +25,7 @@ from helpers import checks
 
 __all__ = [
     "METHOD_PROPERTIES",
+    "REL",
     "STRATEGIES",
     "Link",
     "LostResponseError",
@@ -36,6 +37,7 @@ __all__ = [
     "link",
     "links",
     "method_properties",
+    "relations",
     "retry",
     "simulate_retries",
 ]
@@ -68,8 +70,9 @@ METHOD_PROPERTIES: dict[str, MethodProperties] = {
     "TRACE": MethodProperties(safe=True, idempotent=True, cacheable=False),
     "PUT": MethodProperties(safe=False, idempotent=True, cacheable=False),
     "DELETE": MethodProperties(safe=False, idempotent=True, cacheable=False),
-    # POST responses are cacheable only with explicit freshness information, which caches
-    # rarely implement, so by default: no.
+    # RFC 9110 lists POST as cacheable, but a cache may store a POST response only if it has
+    # explicit freshness AND a Content-Location equal to the target URI (§9.3.3), and may
+    # reuse it only for a later GET or HEAD. Almost no cache does: "not cacheable by default".
     "POST": MethodProperties(safe=False, idempotent=False, cacheable=False),
     "PATCH": MethodProperties(safe=False, idempotent=False, cacheable=False),  # RFC 5789
     "CONNECT": MethodProperties(safe=False, idempotent=False, cacheable=False),
@@ -140,9 +143,20 @@ class Response:
         return sum(len(line) + 2 for line in lines) + 2
 
 
+REL = "https://orders.example/rels/"
+"""Where the order API's own link relations start: its "pay" relation is ``REL + "pay"`` (lesson 03, section 2).
+
+Web Linking (RFC 8288 §2.1) has two kinds of relation type: **registered** ones, short names
+in IANA's registry (``self``, ``edit``, ``collection``, ``item``, ``profile``, ...), and
+**extension** ones, which must be URIs. Paying an order has no registered name, so the API
+names it with a URI it owns. ``.example`` is a top-level domain reserved for examples
+(RFC 2606): the URI identifies the relation and is never fetched.
+"""
+
+
 @dataclass(frozen=True)
 class Link:
-    """A hypermedia control: the relation's name, where it points and the method to use (lesson 03, section 2)."""
+    """A hypermedia control: the relation's type, where it points and the method to use (lesson 03, section 2)."""
 
     rel: str
     href: str
@@ -151,7 +165,10 @@ class Link:
 
 
 def links(representation: Mapping[str, Any]) -> dict[str, Link]:
-    """The links of a representation, by relation name (lesson 03, section 2).
+    """The links of a representation, by relation type in lower case (lesson 03, section 2).
+
+    Relation types compare case-insensitively (RFC 8288 §2.1.1, §2.1.2), so they are keyed in
+    lower case.
 
     Examples:
         >>> sorted(links({"links": [{"rel": "self", "href": "/o/1", "method": "GET"}]}))
@@ -161,24 +178,35 @@ def links(representation: Mapping[str, Any]) -> dict[str, Link]:
         raise ValueError(f"representation must be a JSON object (a dict), got {representation!r}")
     found = {}
     for item in representation.get("links", []):
-        found[item["rel"]] = Link(item["rel"], item["href"], item.get("method", "GET"), item.get("templated", False))
+        rel = str(item["rel"]).lower()
+        found[rel] = Link(rel, item["href"], item.get("method", "GET"), item.get("templated", False))
     return found
 
 
 def link(representation: Mapping[str, Any], rel: str) -> Link:
-    """The link named ``rel`` in a representation (lesson 03, section 3).
+    """The link whose relation type is ``rel`` (any case) in a representation (lesson 03, section 3).
 
     Raises:
         ValueError: the representation offers no such link; the message lists those it offers.
 
     Examples:
-        >>> link({"links": [{"rel": "pay", "href": "/o/1/payment", "method": "POST"}]}, "pay").method
+        >>> link({"links": [{"rel": REL + "pay", "href": "/o/1/payment", "method": "POST"}]}, REL + "pay").method
         'POST'
     """
     offered = links(representation)
-    if rel not in offered:
+    if not isinstance(rel, str) or rel.lower() not in offered:
         raise ValueError(f"no link with rel {rel!r} here; the representation offers {sorted(offered)}")
-    return offered[rel]
+    return offered[rel.lower()]
+
+
+def relations(representation: Mapping[str, Any]) -> list[str]:
+    """The relation types a representation's links offer, sorted, the API's own without ``REL`` (lesson 03, section 2).
+
+    Examples:
+        >>> relations({"links": [{"rel": "self", "href": "/o/1"}, {"rel": REL + "pay", "href": "/o/1/payment"}]})
+        ['pay', 'self']
+    """
+    return sorted(rel.removeprefix(REL) for rel in links(representation))
 
 
 def retry(send: Callable[[], Response], attempts: int = 5) -> Response:

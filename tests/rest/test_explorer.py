@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from helpers.rest.explorer import HypermediaBrowser, RetryExplorer, browse_orders
-from helpers.rest.live import OrderApi
-from helpers.rest.model import expected_duplicates, simulate_retries
+from helpers.rest.live import MEDIA_TYPE, OrderApi, request
+from helpers.rest.model import REL, expected_duplicates, link, simulate_retries
 
 # --- RetryExplorer --------------------------------------------------------------------------
 
@@ -61,19 +61,26 @@ def test_no_loss_means_no_duplicates(retry_explorer: RetryExplorer) -> None:
 def test_hypermedia_browser_offers_only_the_links_of_each_state() -> None:
     browser = HypermediaBrowser()
     try:
-        assert sorted(browser.buttons) == ["create", "orders"]  # the template create-at gets no button
+        assert browser.labels == ["create", "orders", "self"]  # the template create-at gets no button
+        assert browser.buttons[REL + "create"].description == "create (POST)"
         seen = []
         for rel in ("create", "pay", "cancel", "delete"):
-            browser.buttons[rel].click()
-            seen.append(sorted(browser.buttons))
-        assert seen == [["cancel", "edit", "pay", "self"], ["cancel", "self", "ship"], ["delete", "self"], []]
+            browser.buttons[REL + rel].click()
+            seen.append(browser.labels)
+        assert seen == [
+            ["cancel", "collection", "edit", "pay", "self"],
+            ["cancel", "collection", "self", "ship"],
+            ["collection", "delete", "self"],
+            [],
+        ]
         assert [entry.rsplit("-> ", 1)[1] for entry in browser.history] == [
             "200 OK", "201 Created", "200 OK", "200 OK", "204 No Content",
         ]  # fmt: skip
         assert "204 No Content" in browser.view.value
         assert "(no body)" in browser.view.value
         browser.home.click()
-        assert sorted(browser.buttons) == ["create", "orders"]
+        assert browser.labels == ["create", "orders", "self"]
+        assert f"content-type: {MEDIA_TYPE}" in browser.view.value
     finally:
         browser.close()
     assert not browser.api.running
@@ -82,14 +89,29 @@ def test_hypermedia_browser_offers_only_the_links_of_each_state() -> None:
 def test_hypermedia_browser_edit_sends_if_match_and_shows_the_new_representation() -> None:
     with OrderApi(prefix="/v9") as api:
         browser = HypermediaBrowser(api)
-        browser.follow("create")
+        browser.follow(REL + "create")
         browser.follow("edit")
         assert browser.representation["quantity"] == 2
         assert "&quot;quantity&quot;: 2" in browser.view.value
+        api_order = browser.representation["id"]
+        request("PUT", link(browser.representation, "self").href, {"item": "lamp", "quantity": 9})
+        stale = browser.follow(REL + "pay")  # the browser still shows quantity 2: its If-Match is stale
+        assert stale.status == 412
+        assert api.orders == {api_order: "placed"}
         browser.close()
         assert api.running  # a browser never stops an API it was given
     with pytest.raises(ValueError, match="api must be running"):
         HypermediaBrowser(api)
+
+
+def test_hypermedia_browser_follows_each_links_own_method() -> None:
+    with OrderApi(methods={"pay": "PUT", "ship": "PUT"}) as api:
+        browser = HypermediaBrowser(api)
+        for rel in ("create", "pay", "ship"):
+            browser.follow(REL + rel)
+        assert browser.representation["status"] == "shipped"
+        assert [entry.split()[0] for entry in browser.history] == ["GET", "POST", "PUT", "PUT"]
+        browser.close()
 
 
 def test_browse_orders_closes_the_previous_browser_and_its_server() -> None:

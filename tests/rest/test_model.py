@@ -12,12 +12,14 @@ from hypothesis import strategies as st
 
 from helpers.rest.model import (
     METHOD_PROPERTIES,
+    REL,
     STRATEGIES,
     LostResponseError,
     Response,
     expected_duplicates,
     link,
     method_properties,
+    relations,
     retry,
     simulate_retries,
 )
@@ -75,6 +77,18 @@ def test_a_response_decodes_its_json_body_and_counts_its_header_bytes() -> None:
 def test_link_names_the_links_on_offer_when_rel_is_missing() -> None:
     with pytest.raises(ValueError, match=r"no link with rel 'ship' here; the representation offers \['pay', 'self'\]"):
         link({"links": [{"rel": "self", "href": "h"}, {"rel": "pay", "href": "p", "method": "POST"}]}, "ship")
+
+
+def test_rfc8288_2_1_relation_types_compare_case_insensitively() -> None:
+    representation = {"links": [{"rel": REL + "Pay", "href": "/p", "method": "POST"}, {"rel": "SELF", "href": "/"}]}
+    assert link(representation, REL + "pay").href == "/p"
+    assert link(representation, "self").href == "/"
+
+
+def test_relations_lists_rels_sorted_with_the_apis_own_shortened() -> None:
+    representation = {"links": [{"rel": REL + "pay", "href": "/p"}, {"rel": "self", "href": "/"},
+                                {"rel": "https://other.example/rels/pay", "href": "/x"}]}  # fmt: skip
+    assert relations(representation) == ["https://other.example/rels/pay", "pay", "self"]
 
 
 def test_retry_tries_again_only_while_responses_are_lost() -> None:
