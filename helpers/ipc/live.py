@@ -352,15 +352,17 @@ def slow_joiner(after_first: int = 5, pause_ms: int = 1, timeout_s: float = 2.0)
     arrived. ``connect`` returns before the connection exists, and the subscription still
     has to travel to the PUB socket, which sends each message only to the subscriptions it
     already holds: the first messages are dropped, silently (the ZeroMQ Guide's "slow
-    joiner"). Everything after the first arrival arrives.
+    joiner"). Everything after the first arrival arrives. How many are lost depends on
+    timing: nearly always at least one, but a publisher thread that is descheduled
+    between subscribing and sending can lose none.
 
     Raises:
         CallError: nothing arrived within ``timeout_s``.
 
     Examples:
         >>> join = slow_joiner()
-        >>> join.lost >= 1, join.received == tuple(range(join.lost, join.published))
-        (True, True)
+        >>> join.received == tuple(range(join.lost, join.published))
+        True
     """
     checks.count("after_first", after_first, minimum=0)
     checks.count("pause_ms", pause_ms)

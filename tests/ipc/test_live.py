@@ -154,34 +154,41 @@ def test_pubsub_delivers_only_while_the_subscriber_is_connected(connected: list[
 
 def test_zguide_slow_joiner_a_subscriber_that_joins_a_running_publisher_misses_the_first_messages() -> None:
     # zmq_socket(3), ZMQ_PUB: a message goes only to the subscriptions the PUB socket holds when it is sent,
-    # and a new subscription reaches it a few round trips after connect() has returned.
-    join = slow_joiner(after_first=5)
-    assert join.lost >= 1, f"the first message arrived: {join}"
-    assert join.received == tuple(range(join.lost, join.published)), "after the first arrival, nothing is lost"
-    assert join.published == join.lost + 6
+    # and a new subscription reaches it a few round trips after connect() has returned. A descheduled
+    # publisher thread can, rarely, send its first message late enough: so most joins lose one, not all.
+    joins = [slow_joiner(after_first=5) for _ in range(10)]
+    assert sum(join.lost >= 1 for join in joins) > 5, f"the first message arrived too often: {joins}"
+    for join in joins:
+        assert join.received == tuple(range(join.lost, join.published)), f"after the first arrival, none lost: {join}"
+        assert join.published == join.lost + 6
 
 
 def test_zguide_slow_joiner_pyzmq_alone_loses_the_first_message_and_the_probe_wait_keeps_it() -> None:
-    # The same with pyzmq's own sockets and no course code: publish at once and message 0 is lost;
-    # wait for a probe first (as pubsub_delivery does) and it arrives.
+    # The same with pyzmq's own sockets and no course code: publish at once and message 0 is (nearly always)
+    # lost; wait for a probe first, as pubsub_delivery does, and the next message always arrives.
     context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
-    publisher, subscriber = context.socket(zmq.PUB), context.socket(zmq.SUB)
+    first_received = []
     try:
-        for socket in (publisher, subscriber):
-            socket.setsockopt(zmq.LINGER, 0)
-        publisher.bind("tcp://127.0.0.1:*")
-        subscriber.connect(publisher.getsockopt_string(zmq.LAST_ENDPOINT))
-        subscriber.setsockopt(zmq.SUBSCRIBE, b"")
-        publisher.send(b"0")  # no wait: the subscription is still on its way
-        while not subscriber.poll(5):
-            publisher.send(b"probe")
-        assert subscriber.recv() == b"probe", "message 0 was sent before the subscription arrived: it is gone"
-        publisher.send(b"1")
-        assert subscriber.recv() == b"1", "once subscribed, the next message arrives"
+        for _ in range(10):
+            publisher, subscriber = context.socket(zmq.PUB), context.socket(zmq.SUB)
+            for socket in (publisher, subscriber):
+                socket.setsockopt(zmq.LINGER, 0)
+            publisher.bind("tcp://127.0.0.1:*")
+            subscriber.connect(publisher.getsockopt_string(zmq.LAST_ENDPOINT))
+            subscriber.setsockopt(zmq.SUBSCRIBE, b"")
+            publisher.send(b"0")  # no wait: the subscription is still on its way
+            while not subscriber.poll(5):
+                publisher.send(b"probe")
+            first_received.append(subscriber.recv())
+            while subscriber.poll(5):
+                subscriber.recv()  # the other probes
+            publisher.send(b"1")
+            assert subscriber.recv() == b"1", "once a probe has arrived, the next message arrives"
+            subscriber.close()
+            publisher.close()
     finally:
-        subscriber.close()
-        publisher.close()
-        context.term()
+        context.destroy(linger=0)
+    assert first_received.count(b"probe") > 5, f"message 0 should be lost most times: {first_received}"
 
 
 def test_pubsub_rejects_bad_flags() -> None:
