@@ -7,8 +7,8 @@ sockets closed, ZeroMQ contexts terminated. Running a lesson twice never meets
 
 Sections:
     * synchronous: ``post_json``, ``HttpService``, ``sync_chain``
-    * asynchronous: ``pubsub_delivery`` (bare ZeroMQ PUB/SUB), ``EventBroker``,
-      ``Publisher``, ``Consumer``, ``IdempotentConsumer``
+    * asynchronous: ``pubsub_delivery`` and ``slow_joiner`` (bare ZeroMQ PUB/SUB),
+      ``EventBroker``, ``Publisher``, ``Consumer``, ``IdempotentConsumer``
 """
 
 from __future__ import annotations
@@ -37,9 +37,11 @@ __all__ = [
     "HttpService",
     "IdempotentConsumer",
     "Publisher",
+    "SlowJoin",
     "SyncChain",
     "post_json",
     "pubsub_delivery",
+    "slow_joiner",
     "sync_chain",
 ]
 
@@ -272,8 +274,11 @@ def pubsub_delivery(connected: Sequence[bool], timeout_s: float = 2.0) -> list[i
     i the subscriber connects (a new SUB socket) if ``connected[i]`` and disconnects if not.
     Returns the numbers of the events the subscriber received, in order.
 
-    Each time it connects, the subscriber first waits until a probe message arrives, so a
-    subscription that is still on its way never loses an event (ZeroMQ's "slow joiner").
+    Each time it connects, the subscriber first waits until a probe message arrives: a
+    subscription takes a few round trips to reach the PUB socket, and ZeroMQ drops what
+    is published before it has (the ZeroMQ Guide's "slow joiner", shown by
+    ``slow_joiner``). Without that wait the subscriber would also lose the first event
+    after each connect, not only those published while it was away.
 
     Examples:
         >>> pubsub_delivery([True, False, True])
@@ -318,6 +323,78 @@ def pubsub_delivery(connected: Sequence[bool], timeout_s: float = 2.0) -> list[i
         publisher.close()
         context.term()
     return received
+
+
+@dataclass(frozen=True)
+class SlowJoin:
+    """What a ZeroMQ subscriber received after joining a publisher that was already sending (lesson 01, section 4).
+
+    Attributes:
+        published: how many numbered messages (0, 1, ...) the publisher sent.
+        received: the numbers the subscriber received, in order.
+    """
+
+    published: int
+    received: tuple[int, ...]
+
+    @property
+    def lost(self) -> int:
+        """How many of the first messages never arrived (the number of the first one that did)."""
+        return self.received[0] if self.received else self.published
+
+
+def slow_joiner(after_first: int = 5, pause_ms: int = 1, timeout_s: float = 2.0) -> SlowJoin:
+    """What a subscriber gets when it connects and the publisher sends at once, with no wait (lesson 01, section 4).
+
+    A PUB socket binds on 127.0.0.1; a SUB socket connects to it and subscribes to
+    everything; straight away the publisher sends 0, 1, 2, ..., one every ``pause_ms``
+    milliseconds, until ``after_first`` more messages have followed the first one that
+    arrived. ``connect`` returns before the connection exists, and the subscription still
+    has to travel to the PUB socket, which sends each message only to the subscriptions it
+    already holds: the first messages are dropped, silently (the ZeroMQ Guide's "slow
+    joiner"). Everything after the first arrival arrives. How many are lost depends on
+    timing: nearly always at least one, but a publisher thread that is descheduled
+    between subscribing and sending can lose none.
+
+    Raises:
+        CallError: nothing arrived within ``timeout_s``.
+
+    Examples:
+        >>> join = slow_joiner()
+        >>> join.received == tuple(range(join.lost, join.published))
+        True
+    """
+    checks.count("after_first", after_first, minimum=0)
+    checks.count("pause_ms", pause_ms)
+    timeout_ms = int(_check_timeout(timeout_s) * 1000)
+    context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+    publisher = _linger_socket(context, zmq.PUB, timeout_ms)
+    subscriber = _linger_socket(context, zmq.SUB, timeout_ms)
+    received: list[int] = []
+    published = 0
+    try:
+        publisher.bind(f"tcp://{HOST}:*")
+        endpoint = publisher.getsockopt_string(zmq.LAST_ENDPOINT)
+        subscriber.connect(endpoint)
+        subscriber.setsockopt(zmq.SUBSCRIBE, b"")
+        deadline = time.monotonic() + timeout_s
+        while not received:
+            if time.monotonic() > deadline:
+                raise CallError(endpoint, f"no message arrived within {timeout_s:g} s")
+            publisher.send(str(published).encode())
+            published += 1
+            if subscriber.poll(pause_ms):
+                received.append(int(subscriber.recv()))
+        for _ in range(after_first):
+            publisher.send(str(published).encode())
+            published += 1
+        while received[-1] < published - 1:  # what is on its way arrives (recv times out after timeout_s)
+            received.append(int(subscriber.recv()))
+    finally:
+        subscriber.close()
+        publisher.close()
+        context.term()
+    return SlowJoin(published, tuple(received))
 
 
 class EventBroker:
@@ -395,17 +472,21 @@ class EventBroker:
             while not self._stopping.is_set():
                 if not socket.poll(20):
                     continue
-                identity, empty, raw = socket.recv_multipart()
+                envelope, body = _split_envelope(socket.recv_multipart())
                 try:
-                    answer = self._apply(json.loads(raw))
+                    if len(body) != 1:
+                        raise ValueError(f"a request is one frame of JSON, got {len(body)} frames")
+                    answer = self._apply(json.loads(body[0]))
                 except (ValueError, KeyError, TypeError) as error:
                     answer = {"error": f"{type(error).__name__}: {error}"}
-                socket.send_multipart([identity, empty, json.dumps(answer).encode("utf-8")])
+                socket.send_multipart([*envelope, json.dumps(answer).encode("utf-8")])
         finally:
             socket.close()
 
-    def _apply(self, request: Json) -> Json:
+    def _apply(self, request: object) -> Json:
         """The answer to one request; only the broker's thread calls this."""
+        if not isinstance(request, dict):
+            raise ValueError(f"a request is a JSON object, got {request!r}")
         operation, topic = request["op"], str(request["topic"])
         log = self._log.setdefault(topic, [])
         if operation == "publish":
@@ -437,6 +518,19 @@ class EventBroker:
     def __repr__(self) -> str:
         state = f"serving on {self.endpoint}" if self.running else "stopped"
         return f"<EventBroker {state}, topics {sorted(self._log)}>"
+
+
+def _split_envelope(frames: list[bytes]) -> tuple[list[bytes], list[bytes]]:
+    """A ROUTER message split into its envelope (sent back with the reply) and its body.
+
+    The envelope is the peer's identity and, from a REQ socket (or a DEALER that adds one),
+    the empty delimiter frame after it (ZeroMQ Guide, ch. 3, "The Request-Reply
+    Envelopes"); a DEALER that sends no delimiter gets its reply without one.
+    """
+    if b"" in frames[1:]:
+        end = frames.index(b"", 1) + 1
+        return frames[:end], frames[end:]
+    return frames[:1], frames[1:]
 
 
 class _BrokerClient:
