@@ -83,11 +83,17 @@ SHARED_WITH_LESSONS = {
         'raise ValueError(f"topic must be a non-empty string, got {topic!r}")',
         'self.seen: set[object] = set()',
     },
+    "notebooks/01-interprocess-communication.ipynb": {
+        'rng = np.random.default_rng(7)',
+    },
     "helpers/ipc/model.py": {
         'return 1.0 - (1.0 - p) ** n',
     },
     "helpers/rest/live.py": {
         'except OSError as error:',
+    },
+    "helpers/rest/model.py": {
+        'return offered[rel.lower()]',
     },
     "helpers/rpc/live.py": {
         'self.timeout_s = timeout_s',
@@ -99,7 +105,8 @@ SHARED_WITH_LESSONS = {
     },
     "notebooks/03-rest.ipynb": {
         'renamed = {"orders": "purchases", "pay": "settle", "ship": "dispatch", "cancel": "void"}',
-        'with OrderApi(prefix=prefix, routes=routes) as api:',
+        'with OrderApi(prefix=prefix, routes=routes, methods=methods) as api:',
+        'created = api.orders_created',
     },
     "notebooks/04-dns.ipynb": {
         'from collections import Counter',

@@ -347,7 +347,7 @@ def test_grpc_deadline_propagates_through_context_time_remaining_to_the_downstre
             grpc_channel(orders, "shop.Orders", outer.address, timeout_s=1.0) as stub,
         ):
             assert stub.Price(sample_order(orders, items=1)).cents == 3998
-    assert 0.8 < seen["frontend"] <= 1.0, seen
+    assert 0.8 < seen["frontend"] <= 1.05, f"about the client's 1 s (grpc-timeout travels rounded): {seen}"
     assert 0.6 < seen["downstream"] <= seen["frontend"] - 0.1, f"the downstream call inherits what is left: {seen}"
 
 
