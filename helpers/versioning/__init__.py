@@ -17,5 +17,5 @@ import os
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
-from helpers.versioning.model import *  # noqa: E402, F403  (the model is the unit's public face)
-from helpers.versioning.model import __all__ as __all__  # noqa: E402
+from helpers.versioning.model import *  # noqa: F403  (the model is the unit's public face)
+from helpers.versioning.model import __all__ as __all__

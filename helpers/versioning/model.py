@@ -151,12 +151,10 @@ def _reader(
     fields: tuple[tuple[str, type], ...], extra: str, strict: bool, defaults: tuple[tuple[str, Any], ...]
 ) -> type[BaseModel]:
     given = dict(defaults)
-    definitions: dict[str, Any] = {
-        name: (kind, given[name] if name in given else ...) for name, kind in fields
-    }
+    definitions: dict[str, Any] = {name: (kind, given.get(name, ...)) for name, kind in fields}
     config = ConfigDict(extra=extra, strict=strict, frozen=True)  # type: ignore[typeddict-item]
     name = f"{'Strict' if extra == 'forbid' else 'Tolerant'}Reader"
-    return create_model(name, __config__=config, **definitions)  # type: ignore[call-overload, no-any-return]
+    return create_model(name, __config__=config, **definitions)
 
 
 def reader(
@@ -215,7 +213,7 @@ class Outcome:
 
     @property
     def text(self) -> str:
-        """"ok", or the first problem in words: "missing price", "extra_forbidden gift_wrap"."""
+        """The word ok, or the first problem in words: "missing price", "extra_forbidden gift_wrap"."""
         if self.ok:
             return "ok"
         kind, field = self.errors[0]
@@ -403,7 +401,7 @@ def _check_share(name: str, value: Share) -> Share:
         if not 0 <= value <= 1:
             raise ValueError(f"{name} must be a number from 0 to 1, got {value!r}")
         return value
-    return checks.fraction(name, value)  # type: ignore[return-value]
+    return checks.fraction(name, value)
 
 
 def failure_rate(providers_new: Share, consumers_new: Share, change: str, strategy: str, kind: str) -> Share:
@@ -479,13 +477,13 @@ FLEET_READERS = ("v1", "v2")
 
 
 class Step(NamedTuple):
-    """One deploy of a rollout: provider or consumer number ``index`` moves to ``version`` (lesson 09, section 5).
+    """One deploy of a rollout: provider or consumer ``number`` moves to ``version`` (lesson 09, section 5).
 
     A provider's version is one of ``FLEET_SHAPES``, a consumer's one of ``FLEET_READERS``.
     """
 
     kind: str
-    index: int
+    number: int
     version: str
 
 
@@ -511,11 +509,11 @@ def check_plan(plan: Sequence[Sequence[Any]], providers: int, consumers: int) ->
 
     Examples:
         >>> check_plan([("provider", 0, "v1+v2")], providers=2, consumers=1)
-        [Step(kind='provider', index=0, version='v1+v2')]
+        [Step(kind='provider', number=0, version='v1+v2')]
         >>> check_plan([("consumer", 1, "v2")], providers=2, consumers=1)
         Traceback (most recent call last):
         ...
-        ValueError: step 0 ('consumer', 1, 'v2'): index must be an int from 0 to 0, got 1
+        ValueError: step 0 ('consumer', 1, 'v2'): number must be an int from 0 to 0, got 1
     """
     providers = checks.count("providers", providers)
     consumers = checks.count("consumers", consumers)
@@ -529,7 +527,7 @@ def check_plan(plan: Sequence[Sequence[Any]], providers: int, consumers: int) ->
         kind, index, version = raw
         try:
             checks.choice("kind", kind, ("provider", "consumer"))
-            checks.integer("index", index, 0, (providers if kind == "provider" else consumers) - 1)
+            checks.integer("number", index, 0, (providers if kind == "provider" else consumers) - 1)
             checks.choice("version", version, FLEET_SHAPES if kind == "provider" else FLEET_READERS)
         except ValueError as error:
             raise ValueError(f"{where}: {error}") from None
@@ -583,9 +581,9 @@ def simulate_plan(plan: Sequence[Sequence[Any]], providers: int, consumers: int)
     shares = []
     for step in steps:
         if step.kind == "provider":
-            shapes[step.index] = step.version
+            shapes[step.number] = step.version
         else:
-            readers[step.index] = step.version
+            readers[step.number] = step.version
         failing = sum(not fleet_reads(r, s) for r in readers for s in shapes)
         shares.append(Fraction(failing, providers * consumers))
     return shares
