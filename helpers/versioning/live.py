@@ -24,6 +24,7 @@ and every server stops at the end of its ``with`` block (threads joined, sockets
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -125,7 +126,7 @@ def _catalogue_handler(shape_of: Callable[[], str], catalogue: _Catalogue, serve
 
     class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
-            choice = negotiate_version(self.path, self.headers)
+            choice = negotiate_version(self.path, dict(self.headers.items()))
             vary = {"Vary": "Accept, Api-Version"}
             if choice.status != 200:
                 self.send_json(choice.status, problem(choice.status, http.client.responses[choice.status],
@@ -426,11 +427,9 @@ def verify_pact(contract: Mapping[str, Any] | str | Path, provider: CataloguePro
             .state_handler(provider.state_url, body=True)
             .add_source(str(path))
         )
-        with _native_output_kept():
-            try:
-                verifier.verify()
-            except RuntimeError:
-                pass  # a failed verification raises; its results say why
+        # A failed verification raises; its results say why.
+        with _native_output_kept(), contextlib.suppress(RuntimeError):
+            verifier.verify()
         results = verifier.results
     return Verification(bool(results.get("result")), _mismatches(results), verifier.output(strip_ansi=True))
 
@@ -460,22 +459,23 @@ def _provider_class(base: type) -> type:
     if not isinstance(base, type) or not hasattr(base, "_handler_class"):
         raise ValueError(f"backend_class must be lesson 05's Backend (helpers.balancing.live.Backend), got {base!r}")
 
-    def __init__(self: Any, name: str, shape: str) -> None:
-        base.__init__(self, name, 0.0, 8)
-        self.shape = shape
-        self._catalogue = _Catalogue((KETTLE,))
-        self._served: Counter[tuple[str, int]] = Counter()
-        self._served_lock = threading.Lock()
+    class VersionedBackend(base):  # type: ignore[misc]
+        """A lesson-05 backend that answers GET /products/7 in its ``shape``, changed by ``ProviderFleet.deploy``."""
 
-    def _handler_class(self: Any) -> type[QuietHandler]:
-        return _catalogue_handler(lambda: str(self.shape), self._catalogue, self._served, self._served_lock)
+        def __init__(self, name: str, shape: str) -> None:
+            super().__init__(name, 0.0, 8)
+            self.shape = shape
+            self._catalogue = _Catalogue((KETTLE,))
+            self._served: Counter[tuple[str, int]] = Counter()
+            self._served_lock = threading.Lock()
 
-    def __repr__(self: Any) -> str:
-        return f"<provider {self.name} serving {self.shape}>"
+        def _handler_class(self) -> type[QuietHandler]:
+            return _catalogue_handler(lambda: str(self.shape), self._catalogue, self._served, self._served_lock)
 
-    doc = f"A {base.__name__} that answers GET /products/7 in its ``shape``, changed by ``ProviderFleet.deploy``."
-    return type(f"Versioned{base.__name__}", (base,),
-                {"__init__": __init__, "_handler_class": _handler_class, "__repr__": __repr__, "__doc__": doc})  # fmt: skip
+        def __repr__(self) -> str:
+            return f"<provider {self.name} serving {self.shape}>"
+
+    return VersionedBackend
 
 
 class ProviderFleet:
@@ -496,7 +496,9 @@ class ProviderFleet:
 
     def __init__(self, backend_class: type, shapes: Sequence[str]) -> None:
         if isinstance(shapes, str) or not isinstance(shapes, Sequence) or not shapes:
-            raise ValueError(f"shapes must be a non-empty list, one of {list(FLEET_SHAPES)} per provider, got {shapes!r}")
+            raise ValueError(
+                f"shapes must be a non-empty list, one of {list(FLEET_SHAPES)} per provider, got {shapes!r}"
+            )
         for shape in shapes:
             checks.choice("shape", shape, FLEET_SHAPES)
         provider = _provider_class(backend_class)
@@ -601,9 +603,9 @@ def replay(plan: Sequence[Sequence[Any]], fleet: ProviderFleet, url: str, consum
     rounds = []
     for step in steps:
         if step.kind == "provider":
-            fleet.deploy(step.index, step.version)
+            fleet.deploy(step.number, step.version)
         else:
-            readers[step.index] = step.version
+            readers[step.number] = step.version
         rounds.append(send_round(url, readers, len(fleet.backends)))
     return rounds
 
@@ -634,8 +636,9 @@ def serve_versions(
     (``shop.orders.v1.Orders``, ``shop.orders.v2.Orders``), so old clients keep calling v1
     while new ones call v2 on the same port (lesson 09, section 7).
     """
-    if not services or not all(isinstance(s, tuple) and len(s) == 3 and isinstance(s[0], CompiledProto)
-                               for s in services):
+    if not services or not all(
+        isinstance(s, tuple) and len(s) == 3 and isinstance(s[0], CompiledProto) for s in services
+    ):
         raise ValueError(f"services must be a list of (proto, service, handlers) triples, got {services!r}")
     generic = []
     calls: dict[str, int] = {}

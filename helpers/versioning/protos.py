@@ -110,7 +110,7 @@ def _type_name(field: FieldDescriptor) -> str:
         return str(field.message_type.full_name)
     if field.type == FieldDescriptor.TYPE_ENUM:
         return str(field.enum_type.full_name)
-    return _TYPE_NAMES.get(field.type, str(field.type))
+    return str(_TYPE_NAMES.get(field.type, field.type))
 
 
 def _compatible(old: FieldDescriptor, new: FieldDescriptor) -> bool:
@@ -124,7 +124,7 @@ def _compatible(old: FieldDescriptor, new: FieldDescriptor) -> bool:
 
 
 def _is_repeated(field: FieldDescriptor) -> bool:
-    return bool(field.label == FieldDescriptor.LABEL_REPEATED)
+    return bool(field.is_repeated)
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,8 @@ def _descriptor(message: type[Message] | Descriptor) -> Descriptor:
     if isinstance(message, Descriptor):
         return message
     if isinstance(message, type) and issubclass(message, Message):
-        return message.DESCRIPTOR
+        found: Descriptor = message.DESCRIPTOR  # type: ignore[attr-defined]
+        return found
     raise ValueError(f"expected a protobuf message class (CompiledProto.message(...)), got {message!r}")
 
 
