@@ -30,6 +30,11 @@ SHARES = tuple(round(i / 10, 1) for i in range(11))
 _GRID = tuple(i / 50 for i in range(51))
 
 
+def _dashed(strategy: str) -> str:
+    """ "expand-migrate-contract" as it is printed, with en dashes."""
+    return strategy.replace("-", "\u2013")
+
+
 def _percent(share: float) -> str:
     return f"{share:.0%}"
 
@@ -86,7 +91,7 @@ class RolloutExplorer(Explorer):
         Control("consumers", "consumers upgraded", SHARES, 0.0, format=_percent),
         Control("change", "change", tuple(CHANGES), "rename field", kind="toggle"),
         Control("strategy", "strategy", STRATEGIES, "big bang", kind="toggle",
-                format=lambda name: name.replace("-", "–")),
+                format=_dashed),
         Control("reader", "consumers read with", READER_KINDS, "tolerant", kind="toggle",
                 format=lambda kind: "a strict schema" if kind == "strict" else "a tolerant reader"),
     )  # fmt: skip
@@ -96,8 +101,9 @@ class RolloutExplorer(Explorer):
     PANELS = (Panel((0.10, 0.04, 0.40, 0.72), changes=("title",)), Panel((0.62, 0.25, 0.36, 0.65)))
     CAPTION = (
         "<b>Left:</b> each pair of consumer and provider, green when the consumer reads the answer, with its share "
-        "of the requests, (1−c)(1−p), (1−c)p, c(1−p) and cp, and what its reader found wrong. Under "
-        "expand–migrate–contract a new provider has taken the expand step and sends both forms. <b>Right:</b> the "
+        "of the requests, (1\u2212c)(1\u2212p), (1\u2212c)p, c(1\u2212p) and cp, and what its reader found "
+        "wrong. Under expand\u2013migrate\u2013contract a new provider has taken the expand step and sends both "
+        "forms. <b>Right:</b> the "
         "share of requests that fail as providers upgrade, consumers fixed at c, for both strategies (the current "
         "one thicker); the dot is now. The table above shows product 7 as each provider sends it and what each "
         "consumer's reader needs (<code>?</code>: optional)."
@@ -127,14 +133,13 @@ class RolloutExplorer(Explorer):
         other = STRATEGIES[1 - STRATEGIES.index(strategy)]
         status = (
             f"<b>{failing:.0%}</b> of requests fail with {p:.0%} of providers and {c:.0%} of consumers upgraded "
-            f"({CHANGES[change].summary}, {strategy.replace('-', '–')}, {reader} readers); "
-            f"{other.replace('-', '–')} would fail {failure_rate(p, c, change, other, reader):.0%}."
+            f"({CHANGES[change].summary}, {_dashed(strategy)}, {reader} readers); "
+            f"{_dashed(other)} would fail {failure_rate(p, c, change, other, reader):.0%}."
         )
         if strategy == "expand-migrate-contract":
             contract = contract_failure_rate(c, change, reader)
-            status += (
-                f" Contracting now (removing the old form) would fail {contract:.0%}"
-                + (": migrate every consumer first." if contract > 0 else ".")
+            status += f" Contracting now (removing the old form) would fail {contract:.0%}" + (
+                ": migrate every consumer first." if contract > 0 else "."
             )
         return status + _documents_table(change, strategy, reader)
 

@@ -20,8 +20,8 @@ from helpers.figures import STYLE_CYCLE, new_axes
 from helpers.versioning.model import STRATEGIES, Outcome, big_bang_failure_rate
 
 __all__ = [
-    "OK_COLOR",
     "BROKEN_COLOR",
+    "OK_COLOR",
     "draw_matrix",
     "draw_rollout",
     "frame_matrix",
@@ -42,8 +42,9 @@ STRATEGY_STYLES = dict(zip(STRATEGIES, STYLE_CYCLE[1::-1], strict=True))
 
 
 def _cell(ax: Axes, x: float, y: float, ok: bool, lines: Sequence[str], gid: str, fontsize: str = "small") -> None:
-    ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1.0, 1.0, facecolor=OK_COLOR if ok else BROKEN_COLOR,
-                           edgecolor="white", linewidth=2.0, gid=gid))  # fmt: skip
+    # add_artist, not add_patch: the limits are set by the frame, so nothing needs to update them.
+    ax.add_artist(Rectangle((x - 0.5, y - 0.5), 1.0, 1.0, facecolor=OK_COLOR if ok else BROKEN_COLOR,
+                            edgecolor="white", linewidth=2.0, gid=gid))  # fmt: skip
     ax.text(x, y, "\n".join(lines), ha="center", va="center", fontsize=fontsize, gid=gid)
 
 
@@ -119,7 +120,7 @@ def plot_big_bang(measured: Mapping[tuple[Fraction, Fraction], Fraction], ax: Ax
     _percent_axis(ax, "y")
     ax.set_xlabel("providers on v2 (p)")
     ax.set_ylabel("requests that failed")
-    ax.set_title("Big bang: measured (dots), c(1−p) + (1−c)p (dashed)", fontsize="medium")
+    ax.set_title("Big bang: measured (dots), c(1\u2212p) + (1\u2212c)p (dashed)", fontsize="medium")
     ax.legend(fontsize="small", title="consumers on v2", title_fontsize="small")
     return ax
 
@@ -155,7 +156,7 @@ _VERSIONS = ("old", "new")
 
 
 def frame_matrix(ax: Axes) -> Axes:
-    """The frame of the 2x2 compatibility matrix: consumers down, providers across (the title is the change's)."""
+    """The frame of the 2x2 compatibility matrix: consumers down, providers across."""
     ax.set_xlim(-0.5, 1.5)
     ax.set_ylim(1.5, -0.5)
     ax.set_xticks([0, 1], ["old provider", "new provider"], fontsize="small")
@@ -172,16 +173,17 @@ def draw_matrix(
 ) -> Axes:
     """Each (consumer, provider) cell green or red, with its share of the traffic and why it fails.
 
-    Every problem the reader found is listed (at most two), so a strict reader's
-    "missing price_cents, extra price" shows where a tolerant one has only the first.
+    One line per cell ("35% · reads it", "15% · missing price"): the explorer redraws these
+    on every move, and matplotlib's cost is per line of text.
     """
     if len(matrix) != 2 or any(len(row) != 2 for row in matrix) or len(shares) != 2:
         raise ValueError("matrix and shares must be 2x2: [consumer old/new][provider old/new]")
     for row in range(2):
         for column in range(2):
             outcome = matrix[row][column]
-            why = ["reads it"] if outcome.ok else [f"{kind.split('_')[0]} {name}" for kind, name in outcome.errors[:2]]
-            _cell(ax, column, row, outcome.ok, [f"{shares[row][column]:.0%} of requests", *why], gid="matrix")
+            kind, field = outcome.errors[0] if outcome.errors else ("", "")
+            why = "reads it" if outcome.ok else f"{kind.split('_')[0]} {field}"
+            _cell(ax, column, row, outcome.ok, [f"{shares[row][column]:.0%} \u00b7 {why}"], gid="matrix")
     if title:
         ax.set_title(title, fontsize="medium", y=1.12)
     return ax
@@ -198,7 +200,7 @@ def frame_rollout(ax: Axes) -> Axes:
     ax.set_ylabel("requests that fail", fontsize="small")
     ax.set_title("Requests that fail as providers upgrade", fontsize="medium")
     handles = [Line2D([], [], color=style.color, linestyle=style.linestyle, linewidth=style.linewidth,
-                      label=name.replace("-", "–")) for name, style in STRATEGY_STYLES.items()]  # fmt: skip
+                      label=name.replace("-", "\u2013")) for name, style in STRATEGY_STYLES.items()]  # fmt: skip
     # Below the axes, where no curve can run under it.
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, fontsize="small",
               frameon=False, handlelength=1.5, columnspacing=1.0)  # fmt: skip
