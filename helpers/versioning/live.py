@@ -125,6 +125,9 @@ def _catalogue_handler(shape_of: Callable[[], str], catalogue: _Catalogue, serve
     """The request handler of every catalogue server: versioned GET and HEAD, and provider states."""
 
     class Handler(QuietHandler):
+        # A client that connects and sends nothing must not hold a thread (and stop()) forever.
+        timeout = 10.0
+
         def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
             choice = negotiate_version(self.path, dict(self.headers.items()))
             vary = {"Vary": "Accept, Api-Version"}
@@ -426,6 +429,7 @@ def verify_pact(contract: Mapping[str, Any] | str | Path, provider: CataloguePro
             .add_transport(url=provider.url)
             .state_handler(provider.state_url, body=True)
             .add_source(str(path))
+            .set_request_timeout(5_000)  # ms: a request that gets no answer fails the check instead of hanging
         )
         # A failed verification raises; its results say why.
         with _native_output_kept(), contextlib.suppress(RuntimeError):
