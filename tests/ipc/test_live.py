@@ -160,7 +160,7 @@ def test_zguide_slow_joiner_a_subscriber_that_joins_a_running_publisher_misses_t
     assert sum(join.lost >= 1 for join in joins) > 5, f"the first message arrived too often: {joins}"
     for join in joins:
         assert join.received == tuple(range(join.lost, join.published)), f"after the first arrival, none lost: {join}"
-        assert join.published == join.lost + 6
+        assert len(join.received) >= 1 + 5, f"the first arrival and the 5 sent after it all arrive: {join}"
 
 
 def test_zguide_slow_joiner_pyzmq_alone_loses_the_first_message_and_the_probe_wait_keeps_it() -> None:
