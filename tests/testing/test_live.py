@@ -16,6 +16,8 @@ import pytest
 
 from helpers.serving import HOST
 from helpers.testing.live import (
+    Build,
+    CanaryRouter,
     FaultInjector,
     OrderService,
     PaymentClient,
@@ -223,3 +225,47 @@ def test_clients_refuse_anything_but_local_http(url: str) -> None:
         PaymentClient(url)
     with pytest.raises(ValueError, match="url"):
         post_json(url, {})
+
+
+# --- the canary router -------------------------------------------------------------------------
+
+
+def test_canary_gets_exactly_one_request_in_twenty_and_its_errors_are_counted() -> None:
+    with (
+        Build("v1", error_rate=0.0) as stable,
+        Build("v2", error_rate=0.5, seed=4) as canary,
+        CanaryRouter(stable, canary, (19, 1)) as router,
+        _client() as client,
+    ):
+        answers = [client.get(router.url + f"/orders/{i}") for i in range(400)]
+        stats = router.stats()
+    by_build = [answer.headers["x-build"] for answer in answers]
+    assert by_build.count("v2") == 20  # smooth weighted round robin: counts, not chance
+    assert stats["v2"].requests == 20
+    assert stats["v1"].requests == 380
+    assert stats["v1"].errors == 0
+    canary_errors = sum(a.status_code == 500 for a, b in zip(answers, by_build, strict=True) if b == "v2")
+    assert stats["v2"].errors == canary_errors == canary.faults.failures  # type: ignore[union-attr]
+    assert stats["v2"].error_rate > stats["v1"].error_rate
+
+
+def test_widening_the_canary_changes_the_split_at_once() -> None:
+    with Build("v1") as stable, Build("v2") as canary, CanaryRouter(stable, canary, (19, 1)) as router:
+        router.weights = (1, 1)
+        router.reset_stats()
+        for _ in range(10):
+            post_json(router.url + "/x", {})
+        assert {name: s.requests for name, s in router.stats().items()} == {"v1": 5, "v2": 5}
+    with pytest.raises(ValueError, match="weights"):
+        router.weights = (1, 0)
+    with pytest.raises(ValueError, match="names"):
+        CanaryRouter(stable, stable)
+
+
+def test_a_canary_that_is_down_gives_502_and_counts_as_an_error() -> None:
+    with Build("v1") as stable, Build("v2") as canary:
+        pass
+    with Build("v1") as stable, CanaryRouter(stable, canary, (1, 1)) as router:
+        statuses = [post_json(router.url + "/x", {}).status for _ in range(4)]
+    assert sorted(statuses) == [200, 200, 502, 502]
+    assert router.stats()["v2"].errors == 2
