@@ -34,6 +34,7 @@ import numpy as np
 from helpers import checks
 from helpers.balancing.model import SmoothWeightedRoundRobin
 from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, problem
+from helpers.testing.model import order_problem
 
 __all__ = [
     "Build",
@@ -358,9 +359,10 @@ class OrderService(_JsonService):
     def _handle(self, method: str, path: str, body: Json) -> Reply:
         if path != "/orders" or method != "POST":
             return Reply(404, problem(404, "Not Found", f"no {method} {path}"))
-        sku, quantity, amount = body.get("sku"), _whole(body, "quantity", 1), _whole(body, "amount_cents", 1)
-        if not isinstance(sku, str) or quantity is None or amount is None:
-            return Reply(422, problem(422, "Unprocessable Content", "sku, quantity >= 1, amount_cents >= 1"))
+        wrong = order_problem(body)
+        if wrong is not None:
+            return Reply(422, problem(422, "Unprocessable Content", wrong))
+        sku, quantity, amount = body["sku"], body["quantity"], body["amount_cents"]
         with self._lock:
             order_id = f"order-{next(self._ids)}"
         try:

@@ -17,6 +17,8 @@ Everything here is closed-form or vectorised with NumPy, and every random draw c
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Literal
@@ -30,6 +32,7 @@ __all__ = [
     "VERDICTS",
     "CanaryPlan",
     "Outages",
+    "TestRuns",
     "availability",
     "canary_plan",
     "canary_sample_size",
@@ -37,6 +40,8 @@ __all__ = [
     "downtime_s",
     "false_alarm_rate",
     "flake_probability",
+    "order_problem",
+    "run_repeatedly",
     "simulate_outages",
     "time_to_decision_s",
     "two_proportion_z",
@@ -75,6 +80,83 @@ def flake_probability(fault_rate: float, network_calls: int) -> float:
     rate = checks.fraction("fault_rate", fault_rate)
     calls = checks.count("network_calls", network_calls, minimum=0)
     return 1.0 - (1.0 - rate) ** calls
+
+
+def order_problem(order: Mapping[str, object]) -> str | None:
+    """What is wrong with an order body, or None when it is complete (lesson 11, section 1).
+
+    An order needs a non-empty ``sku`` (str), a ``quantity`` and an ``amount_cents`` that are
+    whole numbers >= 1 (a bool is not a number). The order service refuses anything else with
+    422; a unit test checks this rule with no server at all.
+
+    Examples:
+        >>> order_problem({"sku": "book", "quantity": 1, "amount_cents": 900}) is None
+        True
+        >>> order_problem({"sku": "book", "quantity": 0, "amount_cents": 900})
+        'quantity must be a whole number >= 1, got 0'
+    """
+    if not isinstance(order, Mapping):
+        return f"the order must be a JSON object, got {order!r}"
+    sku = order.get("sku")
+    if not isinstance(sku, str) or not sku:
+        return f"sku must be a non-empty string, got {sku!r}"
+    for name in ("quantity", "amount_cents"):
+        value = order.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            return f"{name} must be a whole number >= 1, got {value!r}"
+    return None
+
+
+@dataclass(frozen=True)
+class TestRuns:
+    """How a test fared when run again and again (lesson 11, section 1).
+
+    Attributes:
+        runs: times it ran.
+        failures: runs that raised (an ``AssertionError`` or any other exception).
+        total_s: wall-clock seconds for all runs.
+    """
+
+    __test__ = False  # a result, not a test class for pytest to collect
+
+    runs: int
+    failures: int
+    total_s: float
+
+    @property
+    def failure_rate(self) -> float:
+        """failures / runs."""
+        return self.failures / self.runs
+
+    @property
+    def mean_ms(self) -> float:
+        """Mean milliseconds per run."""
+        return 1000.0 * self.total_s / self.runs
+
+
+def run_repeatedly(test: Callable[[], object], runs: int) -> TestRuns:
+    """Runs ``test`` ``runs`` times and counts the runs that raised (lesson 11, section 1).
+
+    Examples:
+        >>> result = run_repeatedly(lambda: None, 5)
+        >>> result.runs, result.failures
+        (5, 0)
+        >>> def broken() -> None:
+        ...     assert 1 + 1 == 3
+        >>> run_repeatedly(broken, 3).failure_rate
+        1.0
+    """
+    if not callable(test):
+        raise TypeError(f"test must be a function to call, got {test!r}")
+    count = checks.count("runs", runs)
+    failures = 0
+    started = time.perf_counter()
+    for _ in range(count):
+        try:
+            test()
+        except Exception:  # any exception is a failed run, as in pytest
+            failures += 1
+    return TestRuns(count, failures, time.perf_counter() - started)
 
 
 # --------------------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from helpers.testing.model import (
     downtime_s,
     false_alarm_rate,
     flake_probability,
+    order_problem,
+    run_repeatedly,
     simulate_outages,
     time_to_decision_s,
     two_proportion_z,
@@ -300,3 +302,43 @@ def test_renewal_simulation_edges() -> None:
         simulate_outages(1, 1, 0, np.random.default_rng(0))
     with pytest.raises(TypeError, match="rng"):
         simulate_outages(1, 1, 10, None)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------
+# Section 1: the order rule and repeated runs
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("order", "word"),
+    [
+        ({"quantity": 1, "amount_cents": 1}, "sku"),
+        ({"sku": "", "quantity": 1, "amount_cents": 1}, "sku"),
+        ({"sku": "a", "quantity": True, "amount_cents": 1}, "quantity"),
+        ({"sku": "a", "quantity": 1, "amount_cents": 1.5}, "amount_cents"),
+        ({"sku": "a", "quantity": 1}, "amount_cents"),
+    ],
+)
+def test_order_problem_names_the_field(order: dict[str, object], word: str) -> None:
+    found = order_problem(order)
+    assert found is not None
+    assert found.startswith(word)
+    assert order_problem({"sku": "a", "quantity": 2, "amount_cents": 5}) is None
+    assert order_problem([1]) is not None  # type: ignore[arg-type]
+
+
+def test_run_repeatedly_counts_failures_and_time() -> None:
+    calls = iter(range(10))
+
+    def every_third_fails() -> None:
+        assert next(calls) % 3 != 0
+
+    result = run_repeatedly(every_third_fails, 10)
+    assert (result.runs, result.failures) == (10, 4)
+    assert result.failure_rate == 0.4
+    assert result.total_s >= 0
+    assert result.mean_ms == pytest.approx(100 * result.total_s)
+    with pytest.raises(TypeError, match="test"):
+        run_repeatedly(42, 1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="runs"):
+        run_repeatedly(lambda: None, 0)
