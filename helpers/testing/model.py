@@ -31,6 +31,7 @@ from helpers import checks
 __all__ = [
     "VERDICTS",
     "CanaryPlan",
+    "CanaryRun",
     "Outages",
     "TestRuns",
     "availability",
@@ -42,6 +43,7 @@ __all__ = [
     "flake_probability",
     "order_problem",
     "run_repeatedly",
+    "simulate_canary_run",
     "simulate_outages",
     "time_to_decision_s",
     "two_proportion_z",
@@ -377,6 +379,64 @@ def false_alarm_rate(
     z = _z_array(control, edges[1:], canary, edges[1:])
     flagged = np.abs(z) > _z(1 - a / 2)
     return float(flagged.any(axis=1).mean())
+
+
+@dataclass(frozen=True)
+class CanaryRun:
+    """One simulated canary, analysed at evenly spaced looks (lesson 11, section 6).
+
+    Attributes:
+        requests: requests per arm at each look (the last is the planned n per arm).
+        control_errors: the control's cumulative errors at each look.
+        canary_errors: the canary's cumulative errors at each look.
+        decided_at: index of the look where the analysis stopped.
+        rolled_back: whether it stopped because the canary was significantly worse.
+    """
+
+    requests: NDArray[np.int64]
+    control_errors: NDArray[np.int64]
+    canary_errors: NDArray[np.int64]
+    decided_at: int
+    rolled_back: bool
+
+
+def simulate_canary_run(
+    p_control: float,
+    p_canary: float,
+    n_per_arm: int,
+    rng: np.random.Generator,
+    alpha: float = 0.05,
+    looks: int = 20,
+    peeking: bool = False,
+) -> CanaryRun:
+    """A seeded canary with ``looks`` analyses: fixed horizon (decide at the last) or peeking.
+
+    Each arm gets ``n_per_arm`` requests, failing at ``p_control`` and ``p_canary``. With
+    ``peeking`` the analysis stops at the first look where the one-sided z-test says the
+    canary is worse (z > z_{1-alpha}); without, it decides once, at the end (lesson 11,
+    section 6).
+
+    Examples:
+        >>> run = simulate_canary_run(0.01, 0.05, 2_000, np.random.default_rng(1))
+        >>> run.rolled_back, run.decided_at, int(run.requests[-1])
+        (True, 19, 2000)
+        >>> simulate_canary_run(0.01, 0.05, 2_000, np.random.default_rng(1), peeking=True).decided_at < 19
+        True
+    """
+    p1 = checks.number("p_control", p_control, 0.0, 1.0, low_open=True, high_open=True)
+    p2 = checks.number("p_canary", p_canary, 0.0, 1.0, low_open=True, high_open=True)
+    n = checks.count("n_per_arm", n_per_arm)
+    a = checks.number("alpha", alpha, 0.0, 1.0, low_open=True, high_open=True)
+    k = checks.integer("looks", looks, 1, n)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {rng!r}")
+    edges = np.linspace(0, n, k + 1).round().astype(np.int64)
+    sizes = np.diff(edges)
+    control = rng.binomial(sizes, p1).cumsum()
+    canary = rng.binomial(sizes, p2).cumsum()
+    worse = _z_array(control, edges[1:], canary, edges[1:]) > _z(1 - a)
+    decided = int(np.argmax(worse)) if peeking and worse.any() else k - 1
+    return CanaryRun(edges[1:], control, canary, decided, bool(worse[decided]))
 
 
 def wilson_interval(errors: int, requests: int, confidence: float = 0.95) -> tuple[float, float]:
