@@ -200,7 +200,8 @@ def _whole(body: Json, name: str, minimum: int) -> int | None:
 class PaymentService(_JsonService):
     """The real payment service: POST /payments {"order_id", "amount_cents"} charges a card (lesson 11, section 1).
 
-    201 with a ``payment_id`` when charged; 402 when the amount is above ``limit_cents``
+    201 with a ``payment_id`` when charged (named ``id_field``: a provider that renames it
+    breaks its consumers, lesson 11, section 3); 402 when the amount is above ``limit_cents``
     (declined); 422 for a missing order id or an amount that is not a whole number of cents > 0.
 
     Examples:
@@ -212,9 +213,14 @@ class PaymentService(_JsonService):
 
     _label = "payment service"
 
-    def __init__(self, limit_cents: int = 100_000, faults: FaultInjector | None = None) -> None:
+    def __init__(
+        self, limit_cents: int = 100_000, faults: FaultInjector | None = None, id_field: str = "payment_id"
+    ) -> None:
         super().__init__(faults)
         self.limit_cents = checks.count("limit_cents", limit_cents)
+        if not isinstance(id_field, str) or not id_field:
+            raise ValueError(f"id_field must be a non-empty str, got {id_field!r}")
+        self.id_field = id_field
         self._ids = itertools.count(1)
         self.charged: dict[str, int] = {}
 
@@ -231,7 +237,7 @@ class PaymentService(_JsonService):
         with self._lock:
             payment_id = f"pay-{next(self._ids)}"
             self.charged[payment_id] = amount
-        return Reply(201, {"payment_id": payment_id, "order_id": order_id, "amount_cents": amount})
+        return Reply(201, {self.id_field: payment_id, "order_id": order_id, "amount_cents": amount})
 
 
 class StockService(_JsonService):

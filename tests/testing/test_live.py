@@ -269,3 +269,16 @@ def test_a_canary_that_is_down_gives_502_and_counts_as_an_error() -> None:
         statuses = [post_json(router.url + "/x", {}).status for _ in range(4)]
     assert sorted(statuses) == [200, 200, 502, 502]
     assert router.stats()["v2"].errors == 2
+
+
+def test_a_provider_that_renames_payment_id_breaks_the_client_and_the_order_service() -> None:
+    with (
+        StockService({"book": 1}) as stock,
+        PaymentService(id_field="id") as payments,
+        OrderService(stock.url, payments.url) as orders,
+    ):
+        with pytest.raises(PaymentError, match="answered 201"):
+            PaymentClient(payments.url).charge("o-1", 100)
+        assert post_json(orders.url + "/orders", ORDER).status == 503
+    with pytest.raises(ValueError, match="id_field"):
+        PaymentService(id_field="")
