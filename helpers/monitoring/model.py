@@ -273,7 +273,9 @@ def instance_latencies(
     total = checks.count("requests", requests, minimum=n)
     rng = np.random.default_rng(checks.integer("seed", seed, 0))
     weights = 1.0 / np.arange(1, n + 1) ** exponent
-    shares = np.floor(total * weights / weights.sum()).astype(int)
+    exact = total * weights / weights.sum()
+    shares = np.floor(exact).astype(int)
+    shares[np.argsort(shares - exact)[: total - int(shares.sum())]] += 1  # largest remainders: exactly `requests`
     shares = np.maximum(shares, 1)
     medians = [fast] * (n - 1) + [slow] if n > 1 else [slow]
     return [rng.lognormal(math.log(m / 1000), 0.5, size=int(k)) for m, k in zip(medians, shares, strict=True)]
