@@ -10,6 +10,8 @@
 - ``TracedService``: services that call each other over HTTP and propagate W3C
   ``traceparent`` with **opentelemetry-sdk** (each its own ``TracerProvider``), writing JSON
   logs with **structlog** into a shared ``LogSink``, every line carrying the trace id.
+- ``LogCollector``: input (JSON lines on TCP) → filter → output into a ``LogIndex``, a
+  **tantivy** index queried like Elasticsearch (Lucene syntax, terms aggregations).
 
 Each starts and stops in a ``with`` block and leaves no thread, port or file behind.
 """
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+import tantivy
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -44,7 +47,10 @@ from helpers.monitoring.model import DEFAULT_BUCKETS, parse_graphite_line
 from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler
 
 __all__ = [
+    "LOG_FIELDS",
     "HttpResult",
+    "LogCollector",
+    "LogIndex",
     "LogSink",
     "ShopService",
     "ToyCarbon",
@@ -52,6 +58,7 @@ __all__ = [
     "get",
     "scrape",
     "send_graphite",
+    "ship_logs",
 ]
 
 ROUTES = ("/orders", "/cart", "/search")
@@ -387,3 +394,193 @@ class TracedService(BackgroundServer):
     def spans(self) -> tuple[ReadableSpan, ...]:
         """The spans this service finished so far."""
         return tuple(self.exporter.get_finished_spans())
+
+
+# ---------------------------------------------------------------- central logs (section 8)
+
+LOG_FIELDS: dict[str, str] = {
+    "timestamp": "keyword",
+    "service": "keyword",
+    "level": "keyword",
+    "trace_id": "keyword",
+    "span_id": "keyword",
+    "event": "text",
+    "path": "keyword",
+    "status": "integer",
+    "latency_ms": "integer",
+}
+"""The fields the collector keeps and how the index treats them: ``keyword`` (exact, aggregatable),
+``text`` (split into words), ``integer`` (ranges)."""
+
+
+def _log_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    for name, kind in LOG_FIELDS.items():
+        if kind == "keyword":  # raw tokenizer: one term; fast: terms aggregations need it
+            builder.add_text_field(name, stored=True, tokenizer_name="raw", fast=True)
+        elif kind == "text":
+            builder.add_text_field(name, stored=True)
+        else:
+            builder.add_integer_field(name, stored=True, indexed=True, fast=True)
+    return builder.build()
+
+
+class LogIndex:
+    """A search index over JSON log records, built on **tantivy** (the Elasticsearch stand-in, section 8).
+
+    Queries use Lucene syntax (``level:error AND event:timeout``, ``latency_ms:[200 TO 5000]``,
+    ``trace_id:"4bf9..."``); ``terms`` is an Elasticsearch terms aggregation, the numbers
+    behind a Kibana bar chart. Records are searchable once ``add`` returns.
+
+    Examples:
+        >>> index = LogIndex([{"service": "orders", "level": "error", "event": "payment timeout"},
+        ...                   {"service": "orders", "level": "info", "event": "request done"}])
+        >>> index.count("level:error AND event:timeout"), index.terms("service")
+        (1, [('orders', 2)])
+    """
+
+    def __init__(self, records: Iterable[dict[str, Any]] = ()) -> None:
+        self._index = tantivy.Index(_log_schema())
+        self._lock = threading.Lock()
+        self.add(records)
+
+    def add(self, records: Iterable[dict[str, Any]]) -> int:
+        """Index records (unknown fields ignored); returns how many. One writer at a time, committed."""
+        batch = [_document(r) for r in records]
+        with self._lock:
+            writer = self._index.writer(heap_size=15_000_000, num_threads=1)
+            for document in batch:
+                writer.add_document(document)
+            writer.commit()
+            writer.wait_merging_threads()  # no merge thread outlives the call
+            self._index.reload()
+        return len(batch)
+
+    def _query(self, query: str) -> tantivy.Query:
+        if query.strip() in ("", "*"):
+            return tantivy.Query.all_query()
+        try:
+            return self._index.parse_query(query, ["event"])
+        except ValueError as error:
+            raise ValueError(f"query {query!r} is not valid Lucene syntax here: {error}") from None
+
+    def count(self, query: str = "*") -> int:
+        """How many records match."""
+        hits = self._index.searcher().search(self._query(query), 1, count=True)
+        return int(hits.count)  # type: ignore[attr-defined]  # tantivy 0.27 has it; its stub does not
+
+    def search(self, query: str = "*", limit: int = 100) -> list[dict[str, Any]]:
+        """Up to ``limit`` matching records, as dicts (in index order for equal scores)."""
+        searcher = self._index.searcher()
+        hits = searcher.search(self._query(query), checks.count("limit", limit)).hits
+        return [_record(searcher.doc(address)) for _, address in hits]
+
+    def terms(self, field: str, query: str = "*", size: int = 10) -> list[tuple[str, int]]:
+        """Terms aggregation: the ``size`` commonest values of ``field`` among matches, with counts."""
+        if LOG_FIELDS.get(field) != "keyword":
+            keywords = [k for k, v in LOG_FIELDS.items() if v == "keyword"]
+            raise ValueError(f"field must be a keyword field {keywords}, got {field!r}")
+        aggregation = {"terms": {"terms": {"field": field, "size": checks.count("size", size)}}}
+        result = self._index.searcher().aggregate(self._query(query), aggregation)
+        return [(b["key"], int(b["doc_count"])) for b in result["terms"]["buckets"]]
+
+    def __len__(self) -> int:
+        return int(self._index.searcher().num_docs)
+
+
+def _document(record: dict[str, Any]) -> tantivy.Document:
+    fields: dict[str, Any] = {}
+    for name, kind in LOG_FIELDS.items():
+        value = record.get(name)
+        if value is None:
+            continue
+        fields[name] = int(value) if kind == "integer" else str(value)
+    return tantivy.Document(**fields)
+
+
+def _record(document: tantivy.Document) -> dict[str, Any]:
+    return {name: values[0] for name, values in document.to_dict().items() if values}
+
+
+class _CollectorHandler(socketserver.StreamRequestHandler):
+    server: _CollectorServer
+
+    def handle(self) -> None:
+        collector = self.server.collector
+        batch: list[dict[str, Any]] = []
+        for raw in self.rfile:  # input: JSON lines over TCP
+            record = collector._filter(raw)
+            if record is not None:
+                batch.append(record)
+        collector.index.add(batch)  # output: the search index
+        with collector._lock:
+            collector.connections += 1
+
+
+class _CollectorServer(socketserver.ThreadingTCPServer):
+    collector: LogCollector
+    allow_reuse_address = True
+    daemon_threads = False
+    block_on_close = True
+    request_queue_size = 128
+
+
+class LogCollector(BackgroundServer):
+    """A log collector in the Logstash mould, input → filter → output (lesson 10, section 8).
+
+    Input: JSON lines over TCP on 127.0.0.1. Filter: drop lines that are not JSON objects,
+    drop ``min_level`` and below (``debug`` by default), keep only :data:`LOG_FIELDS`.
+    Output: a :class:`LogIndex`. ``received``/``dropped`` count lines.
+
+    Examples:
+        >>> with LogCollector() as collector:
+        ...     ship_logs(collector.port, ['{"service": "a", "level": "debug"}', '{"service": "a", "level": "info"}'])
+        ...     collector.wait_for_connections(1)
+        >>> len(collector.index), collector.dropped
+        (1, 1)
+    """
+
+    _label = "log collector"
+    LEVELS = ("debug", "info", "warning", "error", "critical")
+
+    def __init__(self, index: LogIndex | None = None, *, drop_levels: Sequence[str] = ("debug",)) -> None:
+        super().__init__()
+        self.index = index if index is not None else LogIndex()
+        self.drop_levels = {checks.choice("drop_levels", level, self.LEVELS) for level in drop_levels}
+        self._lock = threading.Lock()
+        self.received = self.dropped = self.connections = 0
+
+    def _filter(self, raw: bytes) -> dict[str, Any] | None:
+        with self._lock:
+            self.received += 1
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict) or record.get("level") in self.drop_levels:
+            with self._lock:
+                self.dropped += 1
+            return None
+        return {k: v for k, v in record.items() if k in LOG_FIELDS}
+
+    def _make_server(self) -> _CollectorServer:
+        server = _CollectorServer((HOST, self._port), _CollectorHandler)
+        server.collector = self
+        return server
+
+    def wait_for_connections(self, count: int, timeout_s: float = 5.0) -> None:
+        """Wait until ``count`` shipping connections have been indexed (a shipper's bytes arrive later)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self.connections >= count:
+                    return
+            time.sleep(0.005)
+        raise TimeoutError(f"the log collector saw {self.connections} connections, not {count}, in {timeout_s} s")
+
+
+def ship_logs(port: int, lines: Iterable[str], timeout: float = 5.0) -> None:
+    """Ship log lines (one JSON object each) to a collector on 127.0.0.1:``port`` over one connection."""
+    payload = "".join(line if line.endswith("\n") else line + "\n" for line in lines).encode("utf-8")
+    with socket.create_connection((HOST, checks.count("port", port)), timeout=timeout) as conn:
+        conn.sendall(payload)

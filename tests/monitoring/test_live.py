@@ -11,7 +11,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from helpers.monitoring.live import LogSink, ShopService, ToyCarbon, TracedService, get, scrape, send_graphite
+from helpers.monitoring.live import (
+    LogCollector,
+    LogIndex,
+    LogSink,
+    ShopService,
+    ToyCarbon,
+    TracedService,
+    get,
+    scrape,
+    send_graphite,
+    ship_logs,
+)
 from helpers.monitoring.model import TraceParent, graphite_line
 
 from real_clients import require, run
@@ -178,14 +189,83 @@ def test_concurrent_requests_keep_their_own_trace_ids() -> None:
 def test_nothing_is_left_running() -> None:
     before = set(threading.enumerate())
     sink = LogSink()
-    with ShopService() as shop, ToyCarbon() as carbon, TracedService("a", sink) as a:
+    with ShopService() as shop, ToyCarbon() as carbon, TracedService("a", sink) as a, LogCollector() as logs:
+        ship_logs(logs.port, ['{"level": "info"}'])
+        logs.wait_for_connections(1)
         get(shop.port, "/orders")
         get(a.port, "/x")
         send_graphite(carbon.port, ["a 1 1\n"])
         carbon.wait_for(1)
-        ports = (shop.port, carbon.port, a.port)
+        ports = (shop.port, carbon.port, a.port, logs.port)
     assert set(threading.enumerate()) <= before
     assert all(_closed(p) for p in ports)
+
+
+def _seeded_log(lines: int, seed: int) -> list[dict[str, object]]:
+    rng = random.Random(seed)
+    records: list[dict[str, object]] = []
+    for i in range(lines):
+        level = rng.choices(["debug", "info", "warning", "error"], [10, 70, 10, 10])[0]
+        records.append({
+            "service": rng.choice(["gateway", "orders", "payments"]),
+            "level": level,
+            "trace_id": f"req-{i // 3:06d}",
+            "event": rng.choice(["request done", "payment timeout", "cart updated", "db timeout"]),
+            "latency_ms": rng.randint(1, 400),
+            "user": f"u{rng.randint(1, 999)}",  # the filter drops fields it does not know
+        })  # fmt: skip
+    return records
+
+
+def test_the_collector_pipeline_indexes_and_searches_exactly() -> None:
+    records = _seeded_log(6000, seed=10)
+    with LogCollector() as collector:
+        for start in range(0, 6000, 2000):  # three shippers
+            ship_logs(collector.port, [json.dumps(r) for r in records[start : start + 2000]] + ["not json"])
+        collector.wait_for_connections(3)
+    kept = [r for r in records if r["level"] != "debug"]
+    index = collector.index
+    assert (collector.received, collector.dropped, len(index)) == (6003, 6003 - len(kept), len(kept))
+    timeouts = sum(1 for r in kept if r["level"] == "error" and "timeout" in str(r["event"]))
+    assert index.count("level:error AND event:timeout") == timeouts
+    assert index.count("latency_ms:[200 TO 100000]") == sum(1 for r in kept if int(str(r["latency_ms"])) >= 200)
+    trace = index.search('trace_id:"req-000123"')
+    assert sorted(r["trace_id"] for r in trace) == ["req-000123"] * sum(
+        1 for r in kept if r["trace_id"] == "req-000123"
+    )
+    assert all("user" not in r for r in trace)
+    errors = {}
+    for r in kept:
+        if r["level"] == "error":
+            errors[r["service"]] = errors.get(r["service"], 0) + 1
+    assert dict(index.terms("service", "level:error")) == errors
+    assert [c for _, c in index.terms("service", "level:error")] == sorted(errors.values(), reverse=True)
+
+
+def test_structlog_lines_from_traced_services_feed_the_collector() -> None:
+    sink = LogSink()
+    with (
+        TracedService("payments", sink, broken=True) as payments,
+        TracedService("orders", sink, [payments.port]) as orders,
+        LogCollector() as collector,
+    ):
+        for _ in range(4):
+            get(orders.port, "/checkout")
+        ship_logs(collector.port, sink.lines)
+        collector.wait_for_connections(1)
+    index = collector.index
+    assert len(index) == len(sink.lines) == 4 * 5
+    assert index.terms("service", "level:error") == [("orders", 4), ("payments", 4)]
+    one = sink.records()[0]["trace_id"]
+    assert {r["service"] for r in index.search(f'trace_id:"{one}"')} == {"orders", "payments"}
+
+
+def test_bad_queries_and_fields_raise() -> None:
+    index = LogIndex([{"service": "a", "level": "info"}])
+    with pytest.raises(ValueError, match="query"):
+        index.count("level:(")
+    with pytest.raises(ValueError, match="keyword field"):
+        index.terms("event")
 
 
 def test_bad_arguments_raise() -> None:
