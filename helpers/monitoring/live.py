@@ -160,6 +160,10 @@ class ShopService(BackgroundServer):
             registry=self.registry,
         )
         self.in_flight = Gauge("shop_in_flight_requests", "Requests being served now", registry=self.registry)
+        for route in ROUTES:  # every series exists from the start: a missing one is not a zero to PromQL
+            self.duration.labels(route=route)
+            for status in ("200", "500"):
+                self.requests.labels(route=route, status=status)
 
     def _next_request(self) -> tuple[int, float]:
         with self._lock:
