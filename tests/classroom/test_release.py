@@ -108,6 +108,10 @@ SHARED_WITH_LESSONS = {
     "helpers/hashing/model.py": {
         'if not isinstance(text, str):',
     },
+    "helpers/monitoring/model.py": {  # the course's increase() and trace ids; refused while Parts B and D are graded
+        'average = sampled / (len(window) - 1)',
+        'span = f"{rng.getrandbits(64):016x}"',
+    },
     "helpers/versioning/model.py": {
         'shapes, readers = ["v1"] * providers, ["v1"] * consumers',
     },
