@@ -22,12 +22,13 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbgrader.validator import Validator
 from traitlets.config import Config
 
@@ -198,3 +199,33 @@ def coverage_problems(answers: Sequence[Answer], parts: Sequence[str], wrong_per
         if not right:
             found.append(f"Part {part}: no correct answer written differently from the reference")
     return found
+
+
+def corpus_tests(
+    assignment: str, notebook: str, answers: Sequence[Answer], parts: Sequence[str]
+) -> tuple[Callable[..., object], Callable[..., None], Callable[[], None]]:
+    """The fixture and the two tests of an exercise's corpus file, to assign to module names::
+
+        graded, test_grading_..., test_every_part_... = corpus_tests(ASSIGNMENT, NOTEBOOK, ANSWERS, "ABC")
+
+    ``parts`` names every auto-graded part, so a part with no answers at all is reported too.
+    """
+
+    @pytest.fixture(scope="module")
+    def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Graded]:
+        return grade_answers(assignment, notebook, answers, Path(tmp_path_factory.mktemp("answers")))
+
+    @pytest.mark.parametrize("answer", answers, ids=lambda answer: f"{answer.part}: {answer.name}")
+    def test_grading_fails_each_wrong_answer_with_its_reason_and_passes_each_right_one(
+        graded: dict[str, Graded], answer: Answer
+    ) -> None:
+        assert problems(answer, graded[answer.name]) == []
+
+    def test_every_part_has_three_wrong_answers_and_a_right_one_written_differently() -> None:
+        assert coverage_problems(answers, list(parts)) == []
+
+    return (
+        graded,
+        test_grading_fails_each_wrong_answer_with_its_reason_and_passes_each_right_one,
+        test_every_part_has_three_wrong_answers_and_a_right_one_written_differently,
+    )

@@ -5,11 +5,7 @@ Each answer is graded by nbgrader as in a class (tests/answer_variants.py).
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from answer_variants import Answer, Graded, coverage_problems, grade_answers, problems
+from answer_variants import Answer, corpus_tests
 
 ASSIGNMENT, NOTEBOOK = "03-rest", "hypermedia-client.ipynb"
 
@@ -249,17 +245,8 @@ ANSWERS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Graded]:
-    return grade_answers(ASSIGNMENT, NOTEBOOK, ANSWERS, Path(tmp_path_factory.mktemp("answers")))
-
-
-@pytest.mark.parametrize("answer", ANSWERS, ids=lambda answer: f"{answer.part}: {answer.name}")
-def test_grading_fails_each_wrong_answer_with_its_reason_and_passes_each_right_one(
-    graded: dict[str, Graded], answer: Answer
-) -> None:
-    assert problems(answer, graded[answer.name]) == []
-
-
-def test_every_part_has_three_wrong_answers_and_a_right_one_written_differently() -> None:
-    assert coverage_problems(ANSWERS, ["A", "B", "C"]) == []
+(
+    graded,
+    test_grading_fails_each_wrong_answer_with_its_reason_and_passes_each_right_one,
+    test_every_part_has_three_wrong_answers_and_a_right_one_written_differently,
+) = corpus_tests(ASSIGNMENT, NOTEBOOK, ANSWERS, parts="ABC")
