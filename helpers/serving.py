@@ -104,7 +104,35 @@ class QuietHandler(BaseHTTPRequestHandler):
         self.send_body(status, payload, "application/problem+json" if status >= 400 else "application/json", headers)
 
 
-class BackgroundServer:
+class StartStop:
+    """``start()`` and ``stop()`` as a ``with`` block, for servers and groups of them.
+
+    If ``start`` fails part-way, ``stop`` runs before the error propagates, so nothing
+    already started is left running; ``stop`` must therefore accept a half-started object.
+    """
+
+    def start(self) -> Self:
+        """Start (subclasses implement it); returns the object itself."""
+        raise NotImplementedError  # pragma: no cover
+
+    def stop(self) -> None:
+        """Stop whatever is running (subclasses implement it)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def __enter__(self) -> Self:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class BackgroundServer(StartStop):
     """A ``socketserver`` server served by a daemon thread, started and stopped by a ``with`` block.
 
     Subclasses implement ``_make_server`` (build and bind the server; ``self._port`` is the
@@ -186,11 +214,3 @@ class BackgroundServer:
         if not self._port:
             raise ValueError(f"the {self._label} has no address yet: start it first (use it in a with block)")
         return self._port
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()

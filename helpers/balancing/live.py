@@ -41,13 +41,12 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import Message
-from types import TracebackType
 
 import numpy as np
 
 from helpers import checks
 from helpers.balancing.model import POLICY_NAMES, Policy, make_policy
-from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, problem
+from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, StartStop, problem
 
 __all__ = [
     "FORWARDED_METHODS",
@@ -536,7 +535,7 @@ def _read_content(handler: QuietHandler) -> bytes | None:
         return None
 
 
-class Cluster:
+class Cluster(StartStop):
     """Backends of the given speeds behind one ``LoadBalancer``, started and stopped together.
 
     The lesson's live cluster (lesson 05, sections 2 to 4 and 8).
@@ -587,17 +586,6 @@ class Cluster:
         for backend in self.backends:
             backend.stop()
 
-    def __enter__(self) -> Cluster:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 # --- the client -----------------------------------------------------------------------------

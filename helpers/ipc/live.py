@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import zmq
 
 from helpers import checks
-from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler
+from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, StartStop
 
 __all__ = [
     "CallError",
@@ -397,7 +397,7 @@ def slow_joiner(after_first: int = 5, pause_ms: int = 1, timeout_s: float = 2.0)
     return SlowJoin(published, tuple(received))
 
 
-class EventBroker:
+class EventBroker(StartStop):
     """An event broker on 127.0.0.1 built on ZeroMQ: a log per topic, a position per group (lesson 01, section 4).
 
     Bare ZeroMQ PUB/SUB delivers an event only to subscribers connected at that moment
@@ -507,13 +507,6 @@ class EventBroker:
             return {"lag": len(log) - committed}
         raise ValueError(f"op must be publish, fetch, commit or lag, got {operation!r}")
 
-    def __enter__(self) -> EventBroker:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = f"serving on {self.endpoint}" if self.running else "stopped"

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import ModuleType
 from typing import Any, Self
 
 import grpc
@@ -48,7 +48,7 @@ from google.protobuf.message import Message
 
 from helpers import checks
 from helpers.rpc.model import CompiledProto
-from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, problem
+from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, StartStop, problem
 from helpers.versioning.model import (
     FLEET_READERS,
     FLEET_SHAPES,
@@ -482,7 +482,7 @@ def _provider_class(base: type) -> type:
     return VersionedBackend
 
 
-class ProviderFleet:
+class ProviderFleet(StartStop):
     """Providers of product 7, each a lesson-05 backend serving one shape, redeployed one at a time.
 
     ``backend_class`` is ``helpers.balancing.live.Backend``: the lesson composes the fleet
@@ -529,17 +529,6 @@ class ProviderFleet:
         for backend in self.backends:
             backend.stop()
 
-    def __enter__(self) -> Self:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 @dataclass(frozen=True)
