@@ -14,6 +14,9 @@ lifecycle, written once here:
   traceback when a client hangs up mid-request.
 - ``QuietHandler``: the HTTP handler every live server builds on: no log line per request,
   the request body read once, JSON and RFC 9457 problem responses written in one place.
+- ``StartStop``: ``start()``/``stop()`` as a ``with`` block, for servers and groups of them.
+- ``loopback_target``: the port and request target of an http://127.0.0.1:PORT/ address, the
+  one check every client makes before it connects.
 
 A daemon thread, because a server left running (by a widget, or a cell that never reached
 the end of its ``with`` block) must never keep a kernel from exiting.
@@ -29,14 +32,39 @@ from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import urlsplit
 
-__all__ = ["HOST", "BackgroundServer", "JoiningHTTPServer", "QuietHandler", "problem"]
+__all__ = ["HOST", "BackgroundServer", "JoiningHTTPServer", "QuietHandler", "StartStop", "loopback_target", "problem"]
 
 HOST = "127.0.0.1"
 """Where every live component listens: loopback only, never a public interface."""
 
 POLL_INTERVAL_S = 0.05
 """How often a serving thread checks for a shutdown request: the longest ``stop()`` waits for it."""
+
+
+def loopback_target(url: object) -> tuple[int, str]:
+    """The port and the request target (path and query) of an http://127.0.0.1:PORT/ address.
+
+    Clients check every address with it before they connect, so none can leave the machine.
+
+    Raises:
+        ValueError: ``url`` is not an http://127.0.0.1:PORT/ address (the message names it).
+
+    Examples:
+        >>> loopback_target("http://127.0.0.1:8080/orders?page=2")
+        (8080, '/orders?page=2')
+        >>> loopback_target("http://127.0.0.1:8080")
+        (8080, '/')
+        >>> loopback_target("http://example.com/")
+        Traceback (most recent call last):
+        ...
+        ValueError: url must be http://127.0.0.1:PORT/..., got 'http://example.com/'
+    """
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme != "http" or parts.hostname != HOST or parts.port is None:
+        raise ValueError(f"url must be http://{HOST}:PORT/..., got {url!r}")
+    return parts.port, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 class JoiningHTTPServer(ThreadingHTTPServer):

@@ -22,12 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 import zmq
 
 from helpers import checks
-from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, StartStop
+from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, StartStop, loopback_target
 
 __all__ = [
     "CallError",
@@ -83,14 +82,12 @@ def post_json(url: str, payload: Mapping[str, Any], timeout_s: float = 1.0) -> J
         ...     post_json(echo.url, {"n": 7})
         {'got': 7}
     """
-    parts = urlsplit(url)
-    if parts.scheme != "http" or parts.hostname != HOST or parts.port is None:
-        raise ValueError(f"url must be http://{HOST}:PORT/..., got {url!r}")
+    port, target = loopback_target(url)
     body = json.dumps(dict(payload)).encode("utf-8")
     # http.client, not urllib: urllib would honour an http_proxy variable and leave the machine.
-    connection = http.client.HTTPConnection(HOST, parts.port, timeout=_check_timeout(timeout_s))
+    connection = http.client.HTTPConnection(HOST, port, timeout=_check_timeout(timeout_s))
     try:
-        connection.request("POST", parts.path or "/", body=body, headers={"Content-Type": "application/json"})
+        connection.request("POST", target, body=body, headers={"Content-Type": "application/json"})
         response = connection.getresponse()
         answer = response.read()
     except TimeoutError:

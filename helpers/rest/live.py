@@ -47,7 +47,7 @@ from helpers.rest.model import (
     method_properties,
     retry,
 )
-from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, problem
+from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, loopback_target, problem
 
 __all__ = [
     "DEFAULT_METHODS",
@@ -65,14 +65,6 @@ Json = dict[str, Any]
 
 
 # --- the client -----------------------------------------------------------------------------
-
-
-def _split_url(url: str) -> tuple[int, str]:
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme != "http" or parts.hostname != HOST or parts.port is None:
-        raise ValueError(f"url must be http://{HOST}:PORT/..., got {url!r}")
-    path = parts.path or "/"
-    return parts.port, path + (f"?{parts.query}" if parts.query else "")
 
 
 def request(
@@ -98,7 +90,7 @@ def request(
         (200, 404)
     """
     method_properties(method)
-    port, path = _split_url(url)
+    port, path = loopback_target(url)
     payload = None if body is None else json.dumps(dict(body)).encode("utf-8")
     sent_headers = dict(headers or {})
     if payload is not None:

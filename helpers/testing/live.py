@@ -27,13 +27,12 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 
 from helpers import checks
 from helpers.balancing.model import SmoothWeightedRoundRobin
-from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, problem
+from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, loopback_target, problem
 from helpers.testing.model import order_problem
 
 __all__ = [
@@ -69,13 +68,6 @@ class Reply:
     body: Json
 
 
-def _split_url(url: str) -> tuple[int, str]:
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme != "http" or parts.hostname != HOST or parts.port is None:
-        raise ValueError(f"url must be http://{HOST}:PORT/..., got {url!r}")
-    return parts.port, parts.path or "/"
-
-
 def post_json(url: str, body: Mapping[str, Any], timeout_s: float = 2.0) -> Reply:
     """The reply to POSTing ``body`` as JSON to ``url`` on 127.0.0.1 (lesson 11, section 1).
 
@@ -87,7 +79,7 @@ def post_json(url: str, body: Mapping[str, Any], timeout_s: float = 2.0) -> Repl
         ...     post_json(stock.url + "/reservations", {"sku": "book", "quantity": 2}).status
         409
     """
-    port, path = _split_url(url)
+    port, path = loopback_target(url)
     wait = checks.positive("timeout_s", timeout_s)
     payload = json.dumps(dict(body)).encode("utf-8")
     connection = http.client.HTTPConnection(HOST, port, timeout=wait)
@@ -306,7 +298,7 @@ class PaymentClient:
     """
 
     def __init__(self, url: str, timeout_s: float = 1.0) -> None:
-        _split_url(url)
+        loopback_target(url)
         self.url = url.rstrip("/")
         self.timeout_s = checks.positive("timeout_s", timeout_s)
 
@@ -356,7 +348,7 @@ class OrderService(_JsonService):
         self, stock_url: str, payment_url: str, timeout_s: float = 1.0, faults: FaultInjector | None = None
     ) -> None:
         super().__init__(faults)
-        _split_url(stock_url)
+        loopback_target(stock_url)
         self.stock_url = stock_url.rstrip("/")
         self.timeout_s = checks.positive("timeout_s", timeout_s)
         self.payments = PaymentClient(payment_url, self.timeout_s)
