@@ -101,10 +101,13 @@ class NumbersExplorer(Explorer):
         )
 
 
-def explore_numbers(measured: Mapping[str, Measurement] | None = None) -> NumbersExplorer:
-    """The numbers explorer of lesson 14, section 7; ``measured`` adds this machine's numbers to the ladder."""
+def explore_numbers(measured: Mapping[str, float | Measurement] | None = None) -> NumbersExplorer:
+    """The numbers explorer of lesson 14; ``measured`` (seconds or Measurements, by operation) adds this machine."""
     explorer = NumbersExplorer()
     if measured:
-        explorer.measured = {operation: m.seconds for operation, m in measured.items()}
+        explorer.measured = {
+            operation: value.seconds if isinstance(value, Measurement) else float(value)
+            for operation, value in measured.items()
+        }
         explorer.update()
     return explorer

@@ -123,10 +123,10 @@ def downtime_s(value: object, period: str) -> Fraction:
 def duration_text(seconds: object) -> str:
     """A duration as the lesson's table writes it: "8.64 s", "1 m 26.4 s", "8 h 45 m 57 s", "3.65 d".
 
-    Under 1 ms in µs and under 0.1 s in ms, to three significant digits; under 10 s, in seconds to three;
-    under a minute, one decimal; under an hour, minutes
-    and seconds to one decimal; under a day, hours, minutes and whole seconds; else days to
-    two decimals. A trailing ".0" is dropped.
+    Under 1 µs in ns, under 1 ms in µs, under 0.1 s in ms and under 10 s in seconds, to three
+    significant digits; under a minute, one decimal; under an hour, minutes and seconds to one
+    decimal; under a day, hours, minutes and whole seconds; else days to two decimals. A
+    trailing ".0" is dropped.
 
     Examples:
         >>> [duration_text(downtime_s(a, "day")) for a in ("99%", "99.9%", "99.99%", "99.999%")]
@@ -143,6 +143,8 @@ def duration_text(seconds: object) -> str:
 
     if value == 0:
         return "0 s"
+    if value < 1e-6:
+        return f"{value * 1e9:.3g} ns"
     if value < 1e-3:
         return f"{value * 1e6:.3g} µs"
     if value < 0.1:

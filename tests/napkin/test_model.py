@@ -154,3 +154,16 @@ def test_duration_text_and_nines_refuse_bad_input() -> None:
         nines(3.3)
     with pytest.raises(ValueError, match="period must be one of"):
         downtime_s("99%", "fortnight")
+
+
+def test_the_answers_to_lesson_14s_practice_questions() -> None:
+    whole = serial("99.99%", parallel("99.9%", "99.9%"), "99.95%")
+    assert round(float(whole) * 100, 2) == 99.94
+    assert round(float(downtime_s(whole, "month")) / 60) == 26
+    assert 3 * table_seconds("Dean 2009", "round trip California-Netherlands") > 0.200
+    assert round(transfer_time_s(10**9, "SSD", TABLES["napkin-math 2026"]), 2) == 0.12
+    assert 10**9 * 8 / 10e9 == 0.8  # 1 GB over 10 Gbps
+
+
+def test_duration_text_below_a_second() -> None:
+    assert [duration_text(x) for x in (0, 1.27e-7, 5.9e-5, 0.0605)] == ["0 s", "127 ns", "59 µs", "60.5 ms"]
