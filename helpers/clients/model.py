@@ -12,16 +12,22 @@ Sections:
       ``parse_retry_after``, ``retry_delay``
     * 6, circuit breaker: ``CircuitBreaker``, ``CircuitOpenError``, ``BREAKER_STATES``, ``wasted_calls``
     * 7, amplification and budgets: ``amplification``, ``RetryBudget``, ``layered_calls``
+    * explore: ``Outage``, ``simulate_outage``
 """
 
 from __future__ import annotations
 
+import heapq
+import math
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Literal, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
 
 from helpers import checks
 
@@ -33,6 +39,7 @@ __all__ = [
     "CircuitBreaker",
     "CircuitOpenError",
     "Contention",
+    "Outage",
     "RetryBudget",
     "SrvTarget",
     "amplification",
@@ -46,6 +53,7 @@ __all__ = [
     "retry_delay",
     "should_retry",
     "simulate_contention",
+    "simulate_outage",
     "srv_order",
     "wasted_calls",
 ]
@@ -567,3 +575,117 @@ def layered_calls(retries: int, layers: int, requests: int = 1, *, budget_ratio:
     for _ in range(n):
         call(0)
     return bottom[0]
+
+
+# --- explore: an outage seen from the dependency ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outage:
+    """What ``simulate_outage`` saw, per time bucket and in total (lesson 12, "Explore").
+
+    ``offered`` counts calls that reached the dependency in each bucket, ``completed`` the
+    clients done by the end of each bucket, ``breaker`` the breaker's state at the end of
+    each bucket (0 closed, 1 open, 2 half-open; all 0 without a breaker).
+    """
+
+    bucket_s: float
+    offered: NDArray[np.int64]
+    completed: NDArray[np.int64]
+    breaker: NDArray[np.int8]
+    calls: int
+    wasted: int
+    gave_up: int
+
+
+def simulate_outage(
+    strategy: Strategy,
+    clients: int = 100,
+    *,
+    base_s: float = 0.01,
+    cap_s: float = 1.0,
+    outage_s: float = 2.0,
+    horizon_s: float = 5.0,
+    period_s: float = 1.0,
+    breaker: bool = False,
+    fail_max: int = 5,
+    reset_timeout_s: float = 0.5,
+    budget: bool = False,
+    budget_ratio: float = 0.1,
+    bucket_s: float = 0.1,
+    seed: int = 0,
+) -> Outage:
+    """``clients`` callers, each sending a request every ``period_s``, to a dependency down until ``outage_s``.
+
+    Each client's first request goes at a random moment in its first period. A call before
+    ``outage_s`` fails and the request is retried after the strategy's backoff until it
+    succeeds. With ``breaker`` one shared circuit breaker fails calls fast while open (they
+    never reach the dependency, and the request backs off as after a failure); with
+    ``budget`` a shared ``RetryBudget`` (each new request earns ``budget_ratio``), and a
+    request without a token for its retry gives up. Taught in lesson 12, "Explore".
+
+    Examples:
+        >>> run = simulate_outage("full", 50, outage_s=1.0, horizon_s=3.0)
+        >>> int(run.completed[-1]) >= 100, run.wasted > 50
+        (True, True)
+    """
+    checks.choice("strategy", strategy, STRATEGIES)
+    n = checks.count("clients", clients)
+    b, c = _base_cap(base_s, cap_s)
+    outage = checks.positive("outage_s", outage_s, allow_zero=True)
+    horizon = checks.positive("horizon_s", horizon_s)
+    period = checks.positive("period_s", period_s)
+    width = checks.positive("bucket_s", bucket_s)
+    rng = random.Random(checks.integer("seed", seed))
+    buckets = max(1, math.ceil(horizon / width - 1e-9))
+    offered = np.zeros(buckets, dtype=np.int64)
+    done = np.zeros(buckets, dtype=np.int64)
+    clock = [0.0]
+    shared = CircuitBreaker(fail_max, reset_timeout_s, clock=lambda: clock[0]) if breaker else None
+    tokens = RetryBudget(budget_ratio, maximum=max(1.0, n * budget_ratio)) if budget else None
+    events: list[tuple[float, int, int, float]] = [(rng.uniform(0, period), client, 0, b) for client in range(n)]
+    heapq.heapify(events)
+    calls = wasted = gave_up = 0
+    code = {"closed": 0, "open": 1, "half-open": 2}
+    marks: list[tuple[float, int]] = []
+    while events:
+        at, client, attempt, previous = heapq.heappop(events)
+        if at >= horizon:
+            break
+        clock[0] = at
+        if attempt == 0:
+            heapq.heappush(events, (at + period, client, 0, b))  # this client's next request
+            if tokens is not None:
+                tokens.record_request()
+        elif tokens is not None and not tokens.try_spend():
+            gave_up += 1
+            continue
+        reached = shared is None or shared.allow()
+        ok = reached and at >= outage
+        if reached:
+            calls += 1
+            offered[int(at / width)] += 1
+            wasted += not ok
+            if shared is not None:
+                shared.record_success() if ok else shared.record_failure()
+        if shared is not None:
+            marks.append((at, code[shared.state]))
+        if ok:
+            done[int(at / width)] += 1
+            continue
+        if strategy == "decorrelated":
+            delay = previous = decorrelated_jitter(previous, b, c, rng)
+        elif strategy == "none":
+            delay = capped_exponential(attempt, b, c)
+        elif strategy == "full":
+            delay = full_jitter(attempt, b, c, rng)
+        else:
+            delay = equal_jitter(attempt, b, c, rng)
+        heapq.heappush(events, (at + delay, client, attempt + 1, previous))
+    states = np.zeros(buckets, dtype=np.int8)
+    if marks:
+        times = np.array([t for t, _ in marks])
+        codes = np.array([state for _, state in marks], dtype=np.int8)
+        index = np.searchsorted(times, (np.arange(buckets) + 1) * width, side="right") - 1
+        states = np.where(index >= 0, codes[np.clip(index, 0, None)], 0).astype(np.int8)
+    return Outage(width, offered, np.cumsum(done), states, calls, wasted, gave_up)
