@@ -1,4 +1,4 @@
-"""The retry explorer of lesson 12: clients retrying through an outage, with or without jitter, breaker and budget."""
+"""The backoff explorer of lesson 12: clients retrying through an outage, with or without jitter, breaker and budget."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from helpers.clients.plots import (
 from helpers.explorer import Control, Explorer
 from helpers.panels import Panel
 
-__all__ = ["RetryExplorer", "explore_retries"]
+__all__ = ["BackoffExplorer", "explore_backoff"]
 
-AFTER_OUTAGE_S = 3.0
-"""How long the explorer keeps watching after the dependency is back."""
+HORIZON_S = 7.0
+"""How long the explorer watches: the longest outage it offers (4 s) and 3 s more."""
 
 
 @lru_cache(maxsize=256)
@@ -29,10 +29,10 @@ def _run(
     strategy: Strategy, clients: int, base_ms: int, cap_ms: int, outage_s: float, breaker: bool, budget: bool
 ) -> Outage:
     return simulate_outage(strategy, clients, base_s=base_ms / 1000, cap_s=cap_ms / 1000, outage_s=outage_s,
-                           horizon_s=outage_s + AFTER_OUTAGE_S, breaker=breaker, budget=budget, seed=12)  # fmt: skip
+                           horizon_s=HORIZON_S, breaker=breaker, budget=budget, seed=12)  # fmt: skip
 
 
-class RetryExplorer(Explorer):
+class BackoffExplorer(Explorer):
     """Explorer for lesson 12: clients that each send a request a second through an outage of a dependency.
 
     Controls: how many clients, the backoff's base and cap, how long the dependency is down,
@@ -42,7 +42,7 @@ class RetryExplorer(Explorer):
     the calls made, how many were wasted on the dead dependency and how many requests gave up.
 
     Examples:
-        >>> explorer = RetryExplorer()
+        >>> explorer = BackoffExplorer()
         >>> "wasted" in explorer.status.value
         True
     """
@@ -59,20 +59,21 @@ class RetryExplorer(Explorer):
     ROWS = (("clients", "outage_s"), ("base_ms", "cap_ms"), ("strategy",), ("breaker", "budget"))
     FIGSIZE = (11.0, 4.0)
     PANELS = (
-        Panel((0.06, 0.42, 0.40, 0.48), changes=("xaxis", "yaxis")),
-        Panel((0.56, 0.42, 0.40, 0.48), changes=("xaxis", "yaxis")),
-        Panel((0.06, 0.14, 0.90, 0.07), changes=("xaxis",)),
+        Panel((0.06, 0.42, 0.40, 0.48)),
+        Panel((0.56, 0.42, 0.40, 0.48)),
+        Panel((0.06, 0.14, 0.90, 0.07)),
     )
     CAPTION = (
-        "<b>Left:</b> calls that reach the dependency per 100 ms; it is down in the shaded part. <b>Right:</b> "
-        "requests that succeeded so far (each client sends one a second). <b>Strip:</b> the shared circuit "
+        "<b>Left:</b> calls that reach the dependency per 100 ms, as a multiple of the normal load (one request a "
+        "second per client; dotted: 1x); it is down in the shaded part. <b>Right:</b> requests that succeeded so "
+        "far, per client. <b>Strip:</b> the shared circuit "
         "breaker's state (grey: no breaker). Everything is simulated on a seeded generator."
     )
 
     def frame(self, load_ax: Axes, done_ax: Axes, strip_ax: Axes) -> None:
-        frame_load(load_ax)
-        frame_completed(done_ax)
-        frame_breaker(strip_ax)
+        frame_load(load_ax, HORIZON_S)
+        frame_completed(done_ax, HORIZON_S)
+        frame_breaker(strip_ax, HORIZON_S)
 
     def draw(
         self,
@@ -89,8 +90,8 @@ class RetryExplorer(Explorer):
         budget: str,
     ) -> str:
         run = _run(strategy, clients, base_ms, cap_ms, outage_s, breaker == "on", budget == "on")
-        draw_load(run, outage_s, load_ax, strategy)
-        draw_completed(run, done_ax)
+        draw_load(run, outage_s, clients, load_ax, strategy)
+        draw_completed(run, clients, done_ax)
         draw_breaker(run, strip_ax, enabled=breaker == "on")
         peak = int(run.offered.max()) * 10
         return (
@@ -100,11 +101,11 @@ class RetryExplorer(Explorer):
         )
 
 
-def explore_retries() -> RetryExplorer:
-    """Retry explorer for lesson 12 at its default settings: a notebook cell's one line (lesson 12, "Explore").
+def explore_backoff() -> BackoffExplorer:
+    """Backoff explorer for lesson 12 at its default settings: a notebook cell's one line (lesson 12, "Explore").
 
     Examples:
-        >>> explore_retries().controls["strategy"].value
+        >>> explore_backoff().controls["strategy"].value
         'full'
     """
-    return RetryExplorer()
+    return BackoffExplorer()

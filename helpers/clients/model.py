@@ -637,6 +637,7 @@ def simulate_outage(
     period = checks.positive("period_s", period_s)
     width = checks.positive("bucket_s", bucket_s)
     rng = random.Random(checks.integer("seed", seed))
+    uniform = rng.uniform
     buckets = max(1, math.ceil(horizon / width - 1e-9))
     offered = np.zeros(buckets, dtype=np.int64)
     done = np.zeros(buckets, dtype=np.int64)
@@ -673,14 +674,17 @@ def simulate_outage(
         if ok:
             done[int(at / width)] += 1
             continue
+        # the strategies' formulas inlined (checked once above): this loop is the explorer's hot path
         if strategy == "decorrelated":
-            delay = previous = decorrelated_jitter(previous, b, c, rng)
-        elif strategy == "none":
-            delay = capped_exponential(attempt, b, c)
-        elif strategy == "full":
-            delay = full_jitter(attempt, b, c, rng)
+            delay = previous = min(c, uniform(b, previous * 3))
         else:
-            delay = equal_jitter(attempt, b, c, rng)
+            t = c if attempt >= 64 else min(c, b * 2.0**attempt)
+            if strategy == "none":
+                delay = t
+            elif strategy == "full":
+                delay = uniform(0.0, t)
+            else:
+                delay = t / 2 + uniform(0.0, t / 2)
         heapq.heappush(events, (at + delay, client, attempt + 1, previous))
     states = np.zeros(buckets, dtype=np.int8)
     if marks:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from helpers.clients.model import STRATEGIES, Outage
@@ -20,6 +21,7 @@ from helpers.figures import STYLE_CYCLE, Style, new_axes
 
 __all__ = [
     "BREAKER_COLORS",
+    "LOAD_TOP",
     "STRATEGY_STYLES",
     "draw_breaker",
     "draw_completed",
@@ -69,55 +71,61 @@ def plot_sleeps(sleeps: Mapping[str, Sequence[Sequence[float]]], ax: Axes | None
     return ax
 
 
-def frame_load(ax: Axes) -> Axes:
-    """The load panel's frame: labels and title (the axes' limits follow the data)."""
+LOAD_TOP = 12.0
+"""The load panel's top: calls to the dependency as a multiple of the normal load (more is clipped)."""
+
+
+def frame_load(ax: Axes, horizon_s: float) -> Axes:
+    """The load panel's frame: 0 to ``horizon_s`` seconds, 0 to ``LOAD_TOP`` times the normal load."""
+    ax.set_xlim(0, horizon_s)
+    ax.set_ylim(0, LOAD_TOP)
     ax.set_xlabel("time (s)", fontsize="small")
-    ax.set_ylabel("calls per 100 ms", fontsize="small")
-    ax.set_title("Load offered to the dependency", fontsize="medium")
+    ax.set_ylabel("load (x normal)", fontsize="small")
+    ax.set_title("Calls reaching the dependency, per 100 ms", fontsize="medium")
     ax.tick_params(labelsize="small")
+    ax.tick_params(axis="y", length=0)  # the outage's shading starts at the y axis: no tick mark under it
     return ax
 
 
-def draw_load(run: Outage, outage_s: float, ax: Axes, strategy: str = "full") -> Axes:
-    """Calls reaching the dependency per bucket, with the outage shaded."""
-    x = np.arange(len(run.offered)) * run.bucket_s
-    horizon = len(run.offered) * run.bucket_s
-    top = max(1.0, float(run.offered.max()) * 1.15)
-    ax.add_patch(Rectangle((0, 0), outage_s, top, color="#f2d7d5", zorder=0, gid="outage"))
+def draw_load(run: Outage, outage_s: float, clients: int, ax: Axes, strategy: str = "full") -> Axes:
+    """Calls reaching the dependency per bucket, as a multiple of ``clients`` requests a second; outage shaded."""
+    x = np.arange(len(run.offered) + 1) * run.bucket_s
+    normal = clients * run.bucket_s
+    ax.add_patch(Rectangle((0, 0), outage_s, LOAD_TOP, facecolor="#f2d7d5", edgecolor="none", zorder=0, gid="outage"))
+    ax.add_line(Line2D(x[[0, -1]], [1.0, 1.0], color="#888888", linewidth=0.8, linestyle=":", gid="normal"))
     style = STRATEGY_STYLES.get(strategy, STYLE_CYCLE[0])
-    ax.add_line(style.line(np.repeat(x, 2)[1:], np.repeat(run.offered, 2)[:-1], gid="load"))
-    ax.set_xlim(0, horizon)
-    ax.set_ylim(0, top)
+    y = np.minimum(run.offered / normal, LOAD_TOP * 0.99)
+    ax.add_line(style.line(np.repeat(x, 2)[1:-1], np.repeat(y, 2), gid="load"))
     return ax
 
 
-def frame_completed(ax: Axes) -> Axes:
-    """The completions panel's frame."""
+def frame_completed(ax: Axes, horizon_s: float, period_s: float = 1.0) -> Axes:
+    """The completions panel's frame: requests done per client, up to one every ``period_s``."""
+    ax.set_xlim(0, horizon_s)
+    ax.set_ylim(0, horizon_s / period_s * 1.05)
     ax.set_xlabel("time (s)", fontsize="small")
-    ax.set_ylabel("requests done", fontsize="small")
-    ax.set_title("Requests completed so far", fontsize="medium")
+    ax.set_ylabel("requests done per client", fontsize="small")
+    ax.set_title("Requests completed (dotted: no outage)", fontsize="medium")
     ax.tick_params(labelsize="small")
     return ax
 
 
-def draw_completed(run: Outage, ax: Axes) -> Axes:
-    """The cumulative count of requests that succeeded."""
-    x = (np.arange(len(run.completed)) + 1) * run.bucket_s
-    ax.add_line(STYLE_CYCLE[0].line(np.concatenate([[0.0], x]), np.concatenate([[0], run.completed]), gid="done"))
-    ax.set_xlim(0, len(run.completed) * run.bucket_s)
-    ax.set_ylim(0, max(1.0, float(run.completed[-1]) * 1.1))
+def draw_completed(run: Outage, clients: int, ax: Axes) -> Axes:
+    """The cumulative count of requests that succeeded, per client (dotted: one a second, as with no outage)."""
+    x = np.arange(len(run.completed) + 1) * run.bucket_s
+    ax.add_line(Line2D(x[[0, -1]], x[[0, -1]], color="#888888", linewidth=1.0, linestyle=":", gid="ideal"))
+    ax.add_line(STYLE_CYCLE[0].line(x, np.concatenate([[0], run.completed]) / clients, gid="done"))
     return ax
 
 
-def frame_breaker(ax: Axes) -> Axes:
+def frame_breaker(ax: Axes, horizon_s: float) -> Axes:
     """The breaker strip's frame: no y axis, a legend of the three states."""
+    ax.set_xlim(0, horizon_s)
     ax.set_yticks([])
     ax.set_ylim(0, 1)
     ax.tick_params(labelsize="small")
-    handles = [
-        Patch(color=color, label=name)
-        for color, name in zip(BREAKER_COLORS, ("closed", "open", "half-open"), strict=True)
-    ]
+    names = ("closed", "open", "half-open")
+    handles = [Patch(color=color, label=name) for color, name in zip(BREAKER_COLORS, names, strict=True)]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -1.0), ncols=3, fontsize="small", frameon=False)
     ax.set_title("Circuit breaker", fontsize="medium")
     return ax
@@ -127,30 +135,35 @@ def draw_breaker(run: Outage, ax: Axes, enabled: bool = True) -> Axes:
     """The breaker's state in each bucket as a coloured strip (grey when there is no breaker)."""
     width = run.bucket_s
     n = len(run.breaker)
-    left = np.arange(n) * width
-    polygons = [[(x0, 0.0), (x0 + width, 0.0), (x0 + width, 1.0), (x0, 1.0)] for x0 in left]
-    colors = [BREAKER_COLORS[int(s)] for s in run.breaker] if enabled else ["#cccccc"] * n
-    ax.add_collection(PolyCollection(polygons, facecolors=colors, edgecolors="none", gid="breaker"))
-    ax.set_xlim(0, n * width)
+    states = run.breaker if enabled else np.full(n, -1, dtype=np.int8)
+    starts = np.flatnonzero(np.diff(states, prepend=np.int8(99)))  # one block per run of equal states
+    ends = np.append(starts[1:], n)
+    polygons = [
+        [(a * width, 0.0), (e * width, 0.0), (e * width, 1.0), (a * width, 1.0)]
+        for a, e in zip(starts, ends, strict=True)
+    ]
+    colors = [BREAKER_COLORS[int(states[a])] if enabled else "#cccccc" for a in starts]
+    ax.add_collection(PolyCollection(polygons, facecolors=colors, edgecolors="none", gid="breaker"), autolim=False)
     return ax
 
 
-def plot_outage(run: Outage, outage_s: float, breaker: bool = False) -> tuple[Axes, Axes, Axes]:
+def plot_outage(run: Outage, outage_s: float, clients: int, breaker: bool = False) -> tuple[Axes, Axes, Axes]:
     """The explorer's three panels for one run, on a new pyplot figure.
 
     Examples:
         >>> from helpers.clients.model import simulate_outage
-        >>> load, done, strip = plot_outage(simulate_outage("full", 20, outage_s=1, horizon_s=2), 1)
+        >>> load, done, strip = plot_outage(simulate_outage("full", 20, outage_s=1, horizon_s=2), 1, 20)
         >>> load.get_title()
-        'Load offered to the dependency'
+        'Calls reaching the dependency, per 100 ms'
     """
     import matplotlib.pyplot as plt  # only standalone plots need pyplot
 
+    horizon = len(run.offered) * run.bucket_s
     figure = plt.figure(figsize=(11.0, 4.0))
     load = figure.add_axes((0.06, 0.42, 0.40, 0.48))
     done = figure.add_axes((0.56, 0.42, 0.40, 0.48))
-    strip = figure.add_axes((0.06, 0.12, 0.90, 0.08))
-    draw_load(run, outage_s, frame_load(load))
-    draw_completed(run, frame_completed(done))
-    draw_breaker(run, frame_breaker(strip), enabled=breaker)
+    strip = figure.add_axes((0.06, 0.14, 0.90, 0.07))
+    draw_load(run, outage_s, clients, frame_load(load, horizon))
+    draw_completed(run, clients, frame_completed(done, horizon))
+    draw_breaker(run, frame_breaker(strip, horizon), enabled=breaker)
     return load, done, strip
