@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -28,6 +29,7 @@ from helpers.clients.model import (
     retry_delay,
     should_retry,
     simulate_contention,
+    simulate_outage,
     srv_order,
     wasted_calls,
 )
@@ -302,3 +304,36 @@ def test_budget_tokens() -> None:
     assert not budget.try_spend()
     with pytest.raises(ValueError, match="ratio"):
         RetryBudget(2)
+
+
+# --- the explorer's outage simulation -----------------------------------------------------------
+
+
+def test_outage_without_helpers_wastes_every_call_until_the_dependency_is_back() -> None:
+    run = simulate_outage("full", 50, outage_s=2.0, horizon_s=5.0)
+    assert run.gave_up == 0
+    assert run.calls == int(run.offered.sum())
+    assert run.calls - run.wasted == int(run.completed[-1])
+    assert int(run.offered[:20].sum()) == run.wasted  # every call in the first 2 s failed
+    assert int(run.completed[19]) == 0
+
+
+def test_outage_breaker_and_budget_cut_the_waste() -> None:
+    plain = simulate_outage("full", 100, outage_s=2.0, horizon_s=5.0)
+    breaker = simulate_outage("full", 100, outage_s=2.0, horizon_s=5.0, breaker=True, fail_max=5, reset_timeout_s=0.5)
+    budget = simulate_outage("full", 100, outage_s=2.0, horizon_s=5.0, budget=True)
+    assert breaker.wasted <= 5 + 2.0 / 0.5 + 1
+    assert set(np.unique(breaker.breaker)) <= {0, 1, 2}
+    assert breaker.breaker[5] == 1
+    assert breaker.breaker[-1] == 0
+    assert budget.gave_up > 0
+    assert budget.wasted < plain.wasted / 3
+
+
+def test_outage_is_seeded_and_checks_its_arguments() -> None:
+    a = simulate_outage("decorrelated", 30, seed=3)
+    b = simulate_outage("decorrelated", 30, seed=3)
+    assert a.calls == b.calls
+    assert np.array_equal(a.offered, b.offered)
+    with pytest.raises(ValueError, match="clients"):
+        simulate_outage("full", 0)
