@@ -337,3 +337,15 @@ def test_outage_is_seeded_and_checks_its_arguments() -> None:
     assert np.array_equal(a.offered, b.offered)
     with pytest.raises(ValueError, match="clients"):
         simulate_outage("full", 0)
+
+
+def test_the_answers_to_lesson_12s_practice_questions() -> None:
+    from datetime import UTC, datetime
+
+    from helpers.clients import amplification, capped_exponential, parse_retry_after, should_retry
+
+    assert capped_exponential(6, 0.1, 5.0) == 5.0
+    assert amplification(2, 4) == 81
+    assert parse_retry_after("Thu, 01 Jan 2026 00:00:30 GMT", datetime(2026, 1, 1, tzinfo=UTC)) == 30.0
+    assert not should_retry("POST", 503, 1, 3)
+    assert should_retry("GET", 503, 1, 3)
