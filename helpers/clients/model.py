@@ -196,6 +196,17 @@ def decorrelated_jitter(previous: float, base: float, cap: float, rng: random.Ra
     return min(c, _rng(rng).uniform(b, p * 3))
 
 
+def _next_delay(strategy: Strategy, attempt: int, previous: float, b: float, c: float, rng: random.Random) -> float:
+    """The sleep before retry ``attempt`` (from 0) under ``strategy``; ``previous`` is the last sleep (decorrelated)."""
+    if strategy == "none":
+        return capped_exponential(attempt, b, c)
+    if strategy == "full":
+        return full_jitter(attempt, b, c, rng)
+    if strategy == "equal":
+        return equal_jitter(attempt, b, c, rng)
+    return decorrelated_jitter(previous, b, c, rng)
+
+
 def backoff_delays(strategy: Strategy, attempts: int, base: float, cap: float, rng: random.Random) -> list[float]:
     """The sleeps before retries 1 to ``attempts`` of one client under ``strategy`` (section 3).
 
@@ -213,14 +224,7 @@ def backoff_delays(strategy: Strategy, attempts: int, base: float, cap: float, r
     delays: list[float] = []
     previous = b
     for attempt in range(n):
-        if strategy == "none":
-            delay = capped_exponential(attempt, b, c)
-        elif strategy == "full":
-            delay = full_jitter(attempt, b, c, r)
-        elif strategy == "equal":
-            delay = equal_jitter(attempt, b, c, r)
-        else:
-            delay = previous = decorrelated_jitter(previous, b, c, r)
+        delay = previous = _next_delay(strategy, attempt, previous, b, c, r)
         delays.append(delay)
     return delays
 
@@ -277,14 +281,7 @@ def simulate_contention(
         calls += len(clash)
         finished = start
         for at, client in clash[1:]:
-            if strategy == "decorrelated":
-                delay = previous[client] = decorrelated_jitter(previous[client], b, c, rng)
-            elif strategy == "none":
-                delay = capped_exponential(attempts[client], b, c)
-            elif strategy == "full":
-                delay = full_jitter(attempts[client], b, c, rng)
-            else:
-                delay = equal_jitter(attempts[client], b, c, rng)
+            delay = previous[client] = _next_delay(strategy, attempts[client], previous[client], b, c, rng)
             attempts[client] += 1
             pending.append((at + delay, client))
         del winner
