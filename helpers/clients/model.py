@@ -132,7 +132,6 @@ def instance_records(
     return Record(srv_name(service, zone), "SRV", value, ttl), Record(target.target, "A", address, ttl)
 
 
-
 @dataclass(frozen=True)
 class SrvTarget:
     """One SRV record's data (RFC 2782): who to call and how to choose among them (section 1).
