@@ -30,6 +30,7 @@ import ctypes
 import ctypes.util
 import json
 import signal
+import socket
 import socketserver
 import sys
 import threading
@@ -109,12 +110,20 @@ class JoiningHTTPServer(ThreadingHTTPServer):
     """A threading HTTP server whose request threads ``server_close()`` joins: nothing outlives it.
 
     Each request runs in its own thread (not a daemon), and ``server_close()`` waits for
-    requests in flight to finish.
+    requests in flight to finish. Its connections send at once (``TCP_NODELAY``).
     """
 
     daemon_threads = False
     block_on_close = True
     request_queue_size = 128  # listen backlog: a burst of connections must not overflow it
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        # The handler writes the headers and the body separately: with Nagle's algorithm on, the
+        # body waits for the client's delayed ACK of the headers, 40 ms per response on a kept-alive
+        # connection (measured through lesson 05's balancer: 48 ms a request, 1-3 ms with this).
+        connection, address = super().get_request()
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A caller that timed out or hung up closed its connection before the answer: the
