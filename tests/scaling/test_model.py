@@ -21,6 +21,7 @@ from helpers.scaling.model import (
     serial_availability,
     shard_loads,
     shard_of,
+    shards_of,
     stale_read_probability,
     synchronous_commit_ms,
     throughput_vs_replicas,
@@ -124,6 +125,7 @@ def test_jump_hash_shards_balance_and_move_little() -> None:
     assert loads.sum() == 100_000
     assert abs(loads / 25_000 - 1).max() < 0.1
     moved = sum(shard_of(k, 4) != shard_of(k, 5) for k in range(5_000)) / 5_000
+    assert shards_of(range(5_000), 4).tolist() == [shard_of(k, 4) for k in range(5_000)]
     assert 0.15 < moved < 0.25  # about 1/5, not the 4/5 of mod-N
     assert all(0 <= shard_of(k, 3) < 3 for k in range(100))
 
@@ -158,6 +160,7 @@ def test_queue_burst_and_availability() -> None:
         (lambda: stale_read_probability(-1, 1), "delay_ms"),
         (lambda: shard_of(-3, 4), "key"),
         (lambda: shard_loads([1, 2], 0), "shards"),
+        (lambda: shards_of([-1], 2), "keys must be a list of ints >= 0"),
         (lambda: hot_key_share([], 2), "writes_per_user"),
         (lambda: burst_backlog(100, 300, 1, 100), "base_rps must be below service_rps"),
         (lambda: serial_availability([]), "availabilities"),
