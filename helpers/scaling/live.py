@@ -232,6 +232,15 @@ def pg_binary(name: str) -> Path:
     return path
 
 
+def _copy_tree(source: Path, target: Path) -> None:
+    """Copy a data directory, with ``cp -a`` where there is one (several times faster than shutil on 1,900 files)."""
+    cp = shutil.which("cp")
+    if cp is not None and sys.platform != "win32":
+        subprocess.run([cp, "-a", str(source), str(target)], check=True, stdin=subprocess.DEVNULL, timeout=120)
+    else:  # pragma: no cover
+        shutil.copytree(source, target, symlinks=True)
+
+
 def _chown_tree(path: Path, owner: tuple[int, int] | None) -> None:
     if owner is None:
         return
@@ -400,14 +409,14 @@ class ReplicatedDatabase(StartStop):
         self._folder = _RunFolder("pg", owner)
         self._processes, self._ports = [], []
         primary = self.folder / "primary"
-        shutil.copytree(template, primary, symlinks=True)
+        _copy_tree(template, primary)
         conf = ""
         if self.synchronous:
             conf += "synchronous_standby_names = 'replica0'\nsynchronous_commit = remote_apply\n"
         with open(primary / "postgresql.auto.conf", "a") as file:
             file.write(conf)
         for i in range(self.replicas):
-            shutil.copytree(template, self.folder / f"replica{i}", symlinks=True)
+            _copy_tree(template, self.folder / f"replica{i}")
         _chown_tree(self.folder, owner)
         self._start_one(0)
         for i in range(self.replicas):
