@@ -17,6 +17,8 @@ lifecycle, written once here:
 - ``StartStop``: ``start()``/``stop()`` as a ``with`` block, for servers and groups of them.
 - ``loopback_target``: the port and request target of an http://127.0.0.1:PORT/ address, the
   one check every client makes before it connects.
+- ``die_with_parent``: for a server that is a separate program (Prometheus), the
+  ``preexec_fn`` that makes the kernel kill it when the Python process that started it dies.
 
 A daemon thread, because a server left running (by a widget, or a cell that never reached
 the end of its ``with`` block) must never keep a kernel from exiting.
@@ -24,7 +26,10 @@ the end of its ``with`` block) must never keep a kernel from exiting.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
+import signal
 import socketserver
 import sys
 import threading
@@ -34,13 +39,46 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-__all__ = ["HOST", "BackgroundServer", "JoiningHTTPServer", "QuietHandler", "StartStop", "loopback_target", "problem"]
+__all__ = [
+    "HOST",
+    "BackgroundServer",
+    "JoiningHTTPServer",
+    "QuietHandler",
+    "StartStop",
+    "die_with_parent",
+    "loopback_target",
+    "problem",
+]
 
 HOST = "127.0.0.1"
 """Where every live component listens: loopback only, never a public interface."""
 
 POLL_INTERVAL_S = 0.05
 """How often a serving thread checks for a shutdown request: the longest ``stop()`` waits for it."""
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent() -> None:
+    """Ask Linux to send this process SIGKILL when its parent dies: a ``preexec_fn`` for ``subprocess.Popen``.
+
+    A server the course starts as a separate program (lesson 10's Prometheus) must not
+    outlive a kernel that crashes or is restarted before its ``with`` block ends. Linux ties
+    the signal to the *thread* that started the child, so start such children from the
+    kernel's main thread. Elsewhere than Linux it does nothing (the ``with`` block still
+    stops the child).
+
+    Examples:
+        >>> import subprocess, sys
+        >>> subprocess.run([sys.executable, "-c", "print('ok')"], preexec_fn=die_with_parent,
+        ...                capture_output=True, text=True).stdout
+        'ok\\n'
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def loopback_target(url: object) -> tuple[int, str]:

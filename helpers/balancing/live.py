@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import random
 import socket
 import threading
 import time
@@ -141,14 +142,18 @@ class Backend(_HttpServer):
     Requests beyond ``workers`` wait their turn, so a backend that gets more than it can
     serve builds a queue. It answers every method of ``FORWARDED_METHODS`` with JSON naming
     the backend, the method and the path (and the body, if one came), with ``status``
-    (200; set 503 to make a sick backend that still accepts connections).
+    (200; set 503 to make a sick backend that still accepts connections). A backend with a
+    bug fails ``error_rate`` of its requests with 500, drawn from ``random.Random(seed)`` in
+    the order the requests arrive (lesson 11's canary).
 
     Attributes:
         name: the backend's name, returned in every answer.
         delay_ms: work per request, in milliseconds.
         workers: requests served at the same time.
-        status: the status of every answer.
+        status: the status of every answer its bug does not fail.
+        error_rate: the share of requests its bug fails with 500.
         served: requests answered so far.
+        errors: of those, the ones its bug failed.
         received: the last 100 requests, oldest first.
 
     Examples:
@@ -158,9 +163,14 @@ class Backend(_HttpServer):
         ...     connection.request("GET", "/hello")
         ...     json.loads(connection.getresponse().read())
         {'backend': 'b1', 'method': 'GET', 'path': '/hello'}
+        >>> with Backend("buggy", delay_ms=0, error_rate=0.5, seed=1) as buggy:
+        ...     statuses = [reply.status for reply in send_requests(buggy.url, 10, concurrency=1)]
+        >>> statuses.count(500) == buggy.errors, sorted(set(statuses))
+        (True, [200, 500])
     """
 
-    def __init__(self, name: str, delay_ms: float, workers: int = 1) -> None:
+    def __init__(self, name: str, delay_ms: float, workers: int = 1, *, error_rate: float = 0.0,
+                 seed: int = 0) -> None:  # fmt: skip
         if not isinstance(name, str) or not name:
             raise ValueError(f"name must be a non-empty string, got {name!r}")
         super().__init__()
@@ -168,7 +178,10 @@ class Backend(_HttpServer):
         self.delay_ms = checks.number("delay_ms", delay_ms, 0.0, 10_000.0)
         self.workers = checks.count("workers", workers)
         self.status = 200
+        self.error_rate = checks.fraction("error_rate", error_rate)
+        self._bug = random.Random(checks.count("seed", seed, minimum=0))
         self.served = 0
+        self.errors = 0
         self.received: deque[Received] = deque(maxlen=100)
         self._slots = threading.Semaphore(self.workers)
         self._lock = threading.Lock()
@@ -186,10 +199,12 @@ class Backend(_HttpServer):
             time.sleep(self.delay_ms / 1000.0)
         with self._lock:
             self.served += 1
+            failed = self.error_rate > 0 and self._bug.random() < self.error_rate
+            self.errors += failed
         answer = {"backend": self.name, "method": handler.command, "path": handler.path}
         if body:
             answer["body"] = body.decode("utf-8", "replace")
-        handler.send_json(self.status, answer)
+        handler.send_json(500 if failed else self.status, answer)
 
     def _handler_class(self) -> type[QuietHandler]:
         backend = self

@@ -12,6 +12,9 @@
   logs with **structlog** into a shared ``LogSink``, every line carrying the trace id.
 - ``LogCollector``: input (JSON lines on TCP) → filter → output into a ``LogIndex``, a
   **tantivy** index queried like Elasticsearch (Lucene syntax, terms aggregations).
+- ``PrometheusServer``: the real Prometheus server (the ``prometheus`` program, where it is
+  installed) scraping targets on 127.0.0.1, asked PromQL through its HTTP API. Optional:
+  nothing else in lesson 10 depends on it.
 
 Each starts and stops in a ``with`` block and leaves no thread, port or file behind.
 """
@@ -21,15 +24,20 @@ from __future__ import annotations
 import json
 import math
 import random
+import shutil
 import socket
 import socketserver
+import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 
 import structlog
 import tantivy
@@ -44,7 +52,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from helpers import checks
 from helpers.monitoring.model import DEFAULT_BUCKETS, parse_graphite_line
-from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler
+from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, StartStop, die_with_parent
 
 __all__ = [
     "LOG_FIELDS",
@@ -52,6 +60,7 @@ __all__ = [
     "LogCollector",
     "LogIndex",
     "LogSink",
+    "PrometheusServer",
     "ShopService",
     "ToyCarbon",
     "TracedService",
@@ -588,3 +597,139 @@ def ship_logs(port: int, lines: Iterable[str], timeout: float = 5.0) -> None:
     payload = "".join(line if line.endswith("\n") else line + "\n" for line in lines).encode("utf-8")
     with socket.create_connection((HOST, checks.count("port", port)), timeout=timeout) as conn:
         conn.sendall(payload)
+
+
+# --- a real Prometheus server (optional) ----------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+class PrometheusServer(StartStop):
+    """The real Prometheus server scraping ``targets`` (ports on 127.0.0.1) every ``interval_s`` (lesson 10, section 3).
+
+    It runs the ``prometheus`` program (Debian and Ubuntu package ``prometheus``; ``binary``
+    names another) as a child process: listening on 127.0.0.1 only, with its configuration
+    and its time-series database in a temporary folder that ``stop`` removes, and killed by
+    the kernel if the Python process that started it dies first (``die_with_parent``). Its
+    configuration scrapes the targets and nothing else: no remote write, no alerting, no
+    address outside 127.0.0.1. ``PrometheusServer.find()`` says whether it is installed.
+
+    Examples:
+        >>> if PrometheusServer.find():
+        ...     with ShopService(error_rate=0.0) as shop, PrometheusServer([shop.port]) as prometheus:
+        ...         _ = [get(shop.port, "/orders") for _ in range(3)]
+        ...         prometheus.wait_for('sum(shop_requests_total{route="/orders"})', 3.0)
+        3.0
+    """
+
+    def __init__(self, targets: Sequence[int], interval_s: float = 1.0, binary: str | None = None) -> None:
+        if not isinstance(targets, Sequence) or not targets:
+            raise ValueError(f"targets must be a non-empty list of ports on 127.0.0.1, got {targets!r}")
+        self.targets = [checks.integer("target port", port, 1, 65_535) for port in targets]
+        self.interval_s = checks.number("interval_s", interval_s, 0.1, 60.0)
+        found = self.find() if binary is None else shutil.which(binary)
+        if found is None:
+            raise ValueError(f"no Prometheus program {binary or 'prometheus'!r} here: install the prometheus package")
+        self.binary = found
+        self.port = 0
+        self._folder: Path | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __repr__(self) -> str:
+        state = f"on port {self.port}" if self._process is not None else "stopped"
+        return f"<PrometheusServer {state}, scraping {self.targets} every {self.interval_s:g} s>"
+
+    @staticmethod
+    def find() -> str | None:
+        """The path of the ``prometheus`` program, or None where it is not installed."""
+        return shutil.which("prometheus")
+
+    @property
+    def url(self) -> str:
+        """Its address, http://127.0.0.1:PORT/."""
+        if self._process is None:
+            raise ValueError("the Prometheus server has no address yet: start it first (use it in a with block)")
+        return f"http://{HOST}:{self.port}/"
+
+    def config(self) -> str:
+        """The configuration it runs with (YAML; JSON is YAML): one job, ``shop``, with the targets."""
+        every = f"{round(self.interval_s * 1000)}ms"
+        job = {"job_name": "shop", "static_configs": [{"targets": [f"{HOST}:{port}" for port in self.targets]}]}
+        return json.dumps({"global": {"scrape_interval": every, "evaluation_interval": every},
+                           "scrape_configs": [job]}, indent=2)  # fmt: skip
+
+    def start(self) -> Self:
+        """Write its configuration, start it, and wait (up to 20 s) until it answers ready."""
+        self._folder = Path(tempfile.mkdtemp(prefix="prometheus-"))
+        (self._folder / "prometheus.yml").write_text(self.config(), encoding="utf-8")
+        self.port = _free_port()
+        command = [
+            self.binary,
+            f"--config.file={self._folder / 'prometheus.yml'}",
+            f"--storage.tsdb.path={self._folder / 'data'}",
+            f"--web.listen-address={HOST}:{self.port}",
+            "--log.level=warn",
+        ]
+        with open(self._folder / "prometheus.log", "wb") as log:
+            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                             cwd=self._folder, preexec_fn=die_with_parent)  # fmt: skip
+        deadline = time.monotonic() + 20.0
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"Prometheus exited at start: {self.log()[-500:]}")
+            try:
+                if get(self.port, "/-/ready", timeout=1.0).status == 200:
+                    return self
+            except (OSError, urllib.error.URLError):
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("Prometheus did not answer ready within 20 s")
+
+    def log(self) -> str:
+        """What the server has printed (warnings and errors only)."""
+        if self._folder is None or not (self._folder / "prometheus.log").exists():
+            return ""
+        return (self._folder / "prometheus.log").read_text(encoding="utf-8", errors="replace")
+
+    def query(self, expression: str) -> list[tuple[dict[str, str], float]]:
+        """An instant PromQL query through the HTTP API (``/api/v1/query``): (labels, value) per series."""
+        if not isinstance(expression, str) or not expression.strip():
+            raise ValueError(f"expression must be a PromQL expression, got {expression!r}")
+        _ = self.url  # refuses before start
+        reply = json.loads(get(self.port, "/api/v1/query?" + urllib.parse.urlencode({"query": expression})).body)
+        if reply.get("status") != "success":
+            raise ValueError(f"Prometheus refused {expression!r}: {reply.get('error')}")
+        data = reply["data"]
+        if data["resultType"] == "scalar":
+            return [({}, float(data["result"][1]))]
+        return [(dict(item["metric"]), float(item["value"][1])) for item in data["result"]]
+
+    def wait_for(self, expression: str, value: float, timeout_s: float = 15.0) -> float:
+        """Query until ``expression`` gives one series equal to ``value`` (a scrape has happened); its value."""
+        deadline = time.monotonic() + checks.positive("timeout_s", timeout_s)
+        seen: list[tuple[dict[str, str], float]] = []
+        while time.monotonic() < deadline:
+            seen = self.query(expression)
+            if len(seen) == 1 and seen[0][1] == value:
+                return seen[0][1]
+            time.sleep(self.interval_s / 4)
+        raise TimeoutError(f"{expression} stayed {seen} for {timeout_s:g} s (waiting for {value:g})")
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 5 s) and remove its folder."""
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5.0)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None

@@ -16,7 +16,14 @@ from helpers.testing.model import (
     simulate_canary_run,
     time_to_decision_s,
 )
-from helpers.testing.plots import draw_decision_time, draw_run, frame_decision_time, frame_run
+from helpers.testing.plots import (
+    draw_bad_requests,
+    draw_decision_time,
+    draw_run,
+    frame_bad_requests,
+    frame_decision_time,
+    frame_run,
+)
 
 __all__ = ["CanaryExplorer", "explore_canary"]
 
@@ -47,11 +54,12 @@ class CanaryExplorer(Explorer):
     """Explorer for lesson 11: canary share, error rates, traffic, alpha, fixed horizon or peeking.
 
     Left: minutes until both arms hold the n per arm a two-sided z-test needs (power 0.8),
-    against the canary's share of traffic, the current share marked. Right: one seeded run of
+    against the canary's share of traffic, the current share marked. Middle: one seeded run of
     that canary, both arms' error rates (÷ baseline) with 95% intervals after each 5% of the
     requests, and a dashed line where the analysis stopped (red: rolled back, green:
-    promoted). The status line gives n, the time to decision and the failed requests the
-    canary served meanwhile.
+    promoted). Third: the failed requests each arm served up to that decision (the
+    canary's count is the harm its users met before anyone could act). The status line
+    gives n, the time to decision and the failed requests the canary served meanwhile.
 
     Examples:
         >>> explorer = CanaryExplorer()
@@ -72,21 +80,27 @@ class CanaryExplorer(Explorer):
     )  # fmt: skip
     ROWS = (("share", "baseline", "ratio"), ("requests_per_s", "alpha", "analysis"))
     FIGSIZE = (11.0, 4.0)
-    PANELS = (Panel((0.07, 0.14, 0.40, 0.76)), Panel((0.57, 0.14, 0.41, 0.76)))
+    PANELS = (
+        Panel((0.08, 0.14, 0.245, 0.76)),
+        Panel((0.405, 0.14, 0.245, 0.76)),
+        Panel((0.735, 0.14, 0.245, 0.76)),
+    )
     CAPTION = (
         "<b>Left:</b> time until both arms hold the requests a two-sided z-test needs (power 0.8), against the "
-        "canary's share; the dot is the current share. <b>Right:</b> one seeded run: control (blue) and canary "
+        "canary's share; the dot is the current share. <b>Middle:</b> one seeded run: control (blue) and canary "
         "(orange) error rates ÷ baseline with 95% Wilson intervals after every 5% of the requests; the dashed line "
         "is where the analysis stopped (red: roll back, green: promote). Peeking stops at the first look where the "
-        "canary looks worse."
+        "canary looks worse. <b>Right:</b> failed requests each arm served, up to the decision (the dot): the "
+        "canary's count is what its users met before anyone could act; faint lines are requests never served."
     )
 
-    def frame(self, left: Axes, right: Axes) -> None:
+    def frame(self, left: Axes, right: Axes, harm: Axes) -> None:
         frame_decision_time(left)
         frame_run(right)
+        frame_bad_requests(harm)
 
     def draw(
-        self, left: Axes, right: Axes, *, share: float, baseline: float, ratio: float, requests_per_s: int,
+        self, left: Axes, right: Axes, harm: Axes, *, share: float, baseline: float, ratio: float, requests_per_s: int,
         alpha: float, analysis: str,
     ) -> str:  # fmt: skip
         canary = baseline * ratio
@@ -94,6 +108,7 @@ class CanaryExplorer(Explorer):
         draw_decision_time(left, n, requests_per_s, share)
         run = _run(baseline, canary, n, alpha, analysis == "peeking")
         draw_run(right, run, baseline)
+        draw_bad_requests(harm, run)
         plan = canary_plan(baseline, canary, share, requests_per_s, alpha)
         stopped = int(run.requests[run.decided_at])
         waited = time_to_decision_s(stopped, share, requests_per_s)
@@ -102,7 +117,8 @@ class CanaryExplorer(Explorer):
             f"n = <b>{n:,}</b> requests per arm to tell {baseline:.2%} from {canary:.2%} (alpha {alpha:g}, power 0.8): "
             f"<b>{duration_text(plan.time_s)}</b> at a {share:.1%} canary of {requests_per_s:,} req/s, "
             f"serving {plan.bad_requests:,.0f} failed requests ({plan.extra_bad_requests:,.0f} more than the old "
-            f"build would). This run: <b>{verdict}</b> after {stopped:,} per arm ({duration_text(waited)})."
+            f"build would). This run: <b>{verdict}</b> after {stopped:,} per arm ({duration_text(waited)}), the canary "
+            f"having served <b>{int(run.canary_errors[run.decided_at]):,}</b> failed requests."
         )
 
 

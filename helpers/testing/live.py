@@ -31,14 +31,10 @@ from typing import Any
 import numpy as np
 
 from helpers import checks
-from helpers.balancing.model import SmoothWeightedRoundRobin
 from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, loopback_target, problem
 from helpers.testing.model import order_problem
 
 __all__ = [
-    "Build",
-    "BuildStats",
-    "CanaryRouter",
     "FaultInjector",
     "OrderService",
     "PaymentClient",
@@ -139,7 +135,7 @@ class _JsonService(BackgroundServer):
 
     _label = "service"
 
-    _fault_status = 503  # an injected network fault; a build's own bug answers 500
+    _fault_status = 503  # an injected network fault
 
     def __init__(self, faults: FaultInjector | None = None) -> None:
         super().__init__()
@@ -471,143 +467,5 @@ class StubServer(BackgroundServer):
                 self.send_json(answer.status, answer.body)
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve  # noqa: N815
-
-        return JoiningHTTPServer((HOST, self._port), Handler)
-
-
-# --- canary release -------------------------------------------------------------------------
-
-
-class Build(_JsonService):
-    """One release of a service: answers every request 200 {"build": name}, or 500 for its bug (lesson 11, section 4).
-
-    ``error_rate`` is the seeded share of requests its bug fails (a ``FaultInjector``).
-
-    Examples:
-        >>> with Build("v2", error_rate=1.0) as broken:
-        ...     post_json(broken.url + "/orders", {}).status
-        500
-    """
-
-    _label = "build"
-    _fault_status = 500
-
-    def __init__(self, name: str, error_rate: float = 0.0, seed: int = 0) -> None:
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"name must be a non-empty str, got {name!r}")
-        super().__init__(FaultInjector(error_rate, seed))
-        self.name = name
-        self._label = f"build {name}"
-
-    def __repr__(self) -> str:
-        return f"Build({self.name!r}, error_rate={self.faults.rate if self.faults else 0:g})"
-
-    def _handle(self, method: str, path: str, body: Json) -> Reply:
-        return Reply(200, {"build": self.name, "path": path})
-
-
-@dataclass(frozen=True)
-class BuildStats:
-    """What the router counted for one build: requests sent to it and error answers (status >= 500)."""
-
-    name: str
-    requests: int
-    errors: int
-
-    @property
-    def error_rate(self) -> float:
-        """errors / requests (0 before any request)."""
-        return self.errors / self.requests if self.requests else 0.0
-
-
-class CanaryRouter(BackgroundServer):
-    """A router on 127.0.0.1 that splits traffic between a stable build and a canary by weight (lesson 11, section 4).
-
-    It picks with lesson 05's smooth weighted round robin (``helpers.balancing``), so with
-    weights 19:1 exactly one request in every 20 goes to the canary, spread out, never by
-    chance. It forwards the method, path and body, passes the answer back with an
-    ``X-Build`` header, and counts requests and errors per build: the numbers a canary
-    analysis compares. ``weights`` may change while it runs (a widening canary).
-
-    Examples:
-        >>> with Build("v1") as v1, Build("v2") as v2, CanaryRouter(v1, v2, (3, 1)) as router:
-        ...     replies = [post_json(router.url + "/orders", {}) for _ in range(8)]
-        >>> [reply.body["build"] for reply in replies].count("v2"), router.stats()["v2"].requests
-        (2, 2)
-    """
-
-    _label = "canary router"
-
-    def __init__(self, stable: Build, canary: Build, weights: tuple[int, int] = (19, 1)) -> None:
-        super().__init__()
-        if not isinstance(stable, Build) or not isinstance(canary, Build):
-            raise TypeError(f"stable and canary must be Builds, got {stable!r} and {canary!r}")
-        if stable.name == canary.name:
-            raise ValueError(f"the builds need different names, got {stable.name!r} twice")
-        self.builds = (stable, canary)
-        self._lock = threading.Lock()
-        self.weights = weights
-        self.reset_stats()
-
-    @property
-    def weights(self) -> tuple[int, int]:
-        """(stable, canary) weights: the canary gets canary / (stable + canary) of the requests."""
-        return self._policy.weights  # type: ignore[return-value]
-
-    @weights.setter
-    def weights(self, value: tuple[int, int]) -> None:
-        if not isinstance(value, tuple) or len(value) != 2:
-            raise ValueError(f"weights must be a (stable, canary) pair of ints >= 1, got {value!r}")
-        with self._lock:
-            self._policy = SmoothWeightedRoundRobin(value)
-
-    @property
-    def url(self) -> str:
-        """Its base address, http://127.0.0.1:PORT."""
-        return f"http://{HOST}:{self.port}"
-
-    def reset_stats(self) -> None:
-        """Forget the counts so far."""
-        with self._lock:
-            self._requests = [0, 0]
-            self._errors = [0, 0]
-
-    def stats(self) -> dict[str, BuildStats]:
-        """Requests and errors per build, by name."""
-        with self._lock:
-            return {
-                build.name: BuildStats(build.name, self._requests[i], self._errors[i])
-                for i, build in enumerate(self.builds)
-            }
-
-    def _thread_name(self) -> str:
-        return f"canary router on {HOST}:{self.port}"
-
-    def _make_server(self) -> JoiningHTTPServer:
-        router = self
-
-        class Handler(QuietHandler):
-            def _serve(self) -> None:
-                raw = self.read_body()
-                with router._lock:
-                    chosen = router._policy.pick([0, 0])
-                build = router.builds[chosen]
-                connection = http.client.HTTPConnection(HOST, build.port, timeout=5)
-                try:
-                    connection.request(self.command, self.path, body=raw or None,
-                                       headers={"Content-Type": "application/json"})  # fmt: skip
-                    answer = connection.getresponse()
-                    status, data = answer.status, answer.read()
-                except (OSError, http.client.HTTPException):
-                    status, data = 502, json.dumps(problem(502, "Bad Gateway", f"{build.name} did not answer")).encode()
-                finally:
-                    connection.close()
-                with router._lock:
-                    router._requests[chosen] += 1
-                    router._errors[chosen] += status >= 500
-                kind = "application/problem+json" if status >= 400 else "application/json"
-                self.send_body(status, data, kind, {"X-Build": build.name})
-
-            do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815
 
         return JoiningHTTPServer((HOST, self._port), Handler)

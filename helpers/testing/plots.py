@@ -15,11 +15,15 @@ from helpers.figures import STYLE_CYCLE, new_axes
 from helpers.testing.model import CanaryRun, canary_sample_size, time_to_decision_s, wilson_interval
 
 __all__ = [
+    "BAD_LIMITS",
     "SHARES",
+    "draw_bad_requests",
     "draw_decision_time",
     "draw_run",
+    "frame_bad_requests",
     "frame_decision_time",
     "frame_run",
+    "plot_bad_requests",
     "plot_decision_time",
     "plot_run",
     "run_bands",
@@ -86,7 +90,7 @@ def frame_run(ax: Axes) -> None:
     ax.set_xlabel("share of the planned requests per arm")
     ax.set_ylabel("error rate ÷ baseline")
     # No legend or reference line in the frame: the data would be drawn over them (see helpers.panels).
-    ax.set_title("one run: control (blue) and canary (orange), 95% intervals", fontsize=10)
+    ax.set_title("one run, with 95% intervals", fontsize=10)
 
 
 def run_bands(run: CanaryRun) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -125,4 +129,55 @@ def plot_run(run: CanaryRun, baseline: float, ax: Axes | None = None) -> Axes:
     ax = new_axes(ax, (5.0, 3.5))
     frame_run(ax)
     draw_run(ax, run, baseline)
+    return ax
+
+
+BAD_LIMITS = (0.5, 3e5)
+"""The bad-requests panel's y range (log scale): a count below 1 is drawn at its floor."""
+
+
+def frame_bad_requests(ax: Axes) -> None:
+    """The fixed parts of the bad-requests panel: failed requests served by each arm, up to the decision."""
+    ax.set_xlim(0.0, 1.0)
+    ax.set_yscale("log")
+    ax.set_ylim(*BAD_LIMITS)
+    ax.set_yticks([1, 10, 100, 1_000, 10_000, 100_000], ["1", "10", "100", "1k", "10k", "100k"])
+    ax.minorticks_off()
+    ax.set_xlabel("share of the planned requests per arm")
+    ax.set_ylabel("failed requests served")
+    ax.set_title("bad requests served until decided", fontsize=10)
+    ax.grid(True, alpha=0.3)
+
+
+def draw_bad_requests(ax: Axes, run: CanaryRun) -> None:
+    """Each arm's failed requests so far, solid up to the decision and faint after it, the decision marked.
+
+    The canary's count at the decision is what its users met before anyone could act on
+    the data; looks after it are requests the run never served (lesson 11, section 6).
+    """
+    x = run.requests / run.requests[-1]
+    stop = run.decided_at + 1
+    low, high = BAD_LIMITS
+    for style, errors in zip(STYLE_CYCLE, (run.control_errors, run.canary_errors), strict=False):
+        counts = np.clip(errors.astype(np.float64), low * 1.02, high / 1.02)
+        ax.add_line(style.line(x[:stop], counts[:stop]))
+        if stop < x.size:
+            ax.plot(x[stop - 1 :], counts[stop - 1 :], color=style.color, alpha=0.25, linewidth=1.2)
+    color = "#c0392b" if run.rolled_back else "#2e7d32"
+    served = float(np.clip(run.canary_errors[run.decided_at], low * 1.02, high / 1.02))
+    ax.plot([x[run.decided_at]], [served], "o", color=color, markersize=7, zorder=3)
+
+
+def plot_bad_requests(run: CanaryRun, ax: Axes | None = None) -> Axes:
+    """Failed requests each arm served up to the decision of one simulated canary (lesson 11, section 6).
+
+    Examples:
+        >>> from helpers.testing.model import simulate_canary_run
+        >>> ax = plot_bad_requests(simulate_canary_run(0.01, 0.05, 2_000, np.random.default_rng(1)))
+        >>> len(ax.lines)
+        3
+    """
+    ax = new_axes(ax, (5.0, 3.5))
+    frame_bad_requests(ax)
+    draw_bad_requests(ax, run)
     return ax

@@ -48,7 +48,7 @@ from google.protobuf.message import Message
 
 from helpers import checks
 from helpers.rpc.model import CompiledProto
-from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, StartStop, problem
+from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, StartStop, loopback_target, problem
 from helpers.versioning.model import (
     FLEET_READERS,
     FLEET_SHAPES,
@@ -402,18 +402,22 @@ def _mismatches(results: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def verify_pact(contract: Mapping[str, Any] | str | Path, provider: CatalogueProvider) -> Verification:
-    """Pact's verifier replays ``contract`` against the running ``provider`` (lesson 09, section 4).
+def verify_pact(contract: Mapping[str, Any] | str | Path, provider: BackgroundServer) -> Verification:
+    """Pact's verifier replays ``contract`` against the running ``provider`` (lessons 09, section 4, and 11, section 3).
 
     ``contract`` is a pact (as ``write_pact`` returns it) or the path of a pact file or of
-    a folder of them. The verifier sends each interaction's request to the provider on
-    127.0.0.1, after posting its provider state to ``provider.state_url``, and compares
-    each answer with what the pact expects, using the pact's matchers (a type matcher
-    accepts any value of that type; extra fields are allowed). It takes a few tens of ms.
+    a folder of them. ``provider`` is any running server of the course with a ``url`` on
+    127.0.0.1 (a ``CatalogueProvider``, lesson 11's payment service). The verifier sends
+    each interaction's request to it, after posting the interaction's provider state to
+    ``provider.state_url`` where the provider has one, and compares each answer with what
+    the pact expects, using the pact's matchers (a type matcher accepts any value of that
+    type; extra fields are allowed). It takes a few tens of ms.
     """
     pact = _pact_or_fail()
-    if not isinstance(provider, CatalogueProvider) or not provider.running:
-        raise ValueError(f"provider must be a running CatalogueProvider, got {provider!r}")
+    url = getattr(provider, "url", None) if isinstance(provider, BackgroundServer) and provider.running else None
+    if not isinstance(url, str):
+        raise ValueError(f"provider must be a running server with a url (e.g. a CatalogueProvider), got {provider!r}")
+    loopback_target(url)
     with tempfile.TemporaryDirectory(prefix="pacts-") as folder:
         if isinstance(contract, Mapping):
             path = Path(folder) / "contract.json"
@@ -424,13 +428,11 @@ def verify_pact(contract: Mapping[str, Any] | str | Path, provider: CataloguePro
             if not path.exists():
                 raise ValueError(f"no pact at {path}")
             name = "provider"
-        verifier = (
-            pact.Verifier(name, host=HOST)
-            .add_transport(url=provider.url)
-            .state_handler(provider.state_url, body=True)
-            .add_source(str(path))
-            .set_request_timeout(5_000)  # ms: a request that gets no answer fails the check instead of hanging
-        )
+        verifier = pact.Verifier(name, host=HOST).add_transport(url=url)
+        state_url = getattr(provider, "state_url", None)
+        if isinstance(state_url, str):
+            verifier = verifier.state_handler(state_url, body=True)
+        verifier = verifier.add_source(str(path)).set_request_timeout(5_000)  # ms: no answer fails, never hangs
         # A failed verification raises; its results say why.
         with _native_output_kept(), contextlib.suppress(RuntimeError):
             verifier.verify()

@@ -148,6 +148,8 @@ def test_servers_stop_cleanly_and_can_run_again() -> None:
         (lambda: Backend("", 1), "name must be a non-empty string"),
         (lambda: Backend("a", -1), "delay_ms must be a number from 0 to 10000"),
         (lambda: Backend("a", 1, workers=0), "workers must be an int >= 1"),
+        (lambda: Backend("a", 1, error_rate=1.5), "error_rate must be a number"),
+        (lambda: Backend("a", 1, seed=-1), "seed must be an int >= 0"),
         (lambda: LoadBalancer([]), "backends must be a non-empty list"),
         (lambda: LoadBalancer([Backend("a", 1), Backend("a", 1)]), "names must be distinct"),
         (lambda: LoadBalancer([Backend("a", 1)], policy="fastest"), "policy must be one of"),
@@ -341,6 +343,34 @@ def test_a_5xx_answer_counts_as_a_failure_and_max_fails_in_a_row_take_the_backen
     assert [(r.backend, r.status) for r in replies[:4]] == [("b0", 200), ("b1", 503)] * 2, "a 5xx is passed on"
     assert [r.backend for r in replies[4:]] == ["b0"] * 4, "after max_fails=2 failures in a row, b1 is out"
     assert (stats["b1"].up, stats["b1"].failures) == (False, 2)
+
+
+def test_a_backend_with_an_error_rate_fails_that_seeded_share_of_requests_with_500() -> None:
+    with Backend("buggy", delay_ms=0, error_rate=0.25, seed=7) as backend:
+        first = [reply.status for reply in send_requests(backend.url, 400, concurrency=1)]
+    with Backend("buggy", delay_ms=0, error_rate=0.25, seed=7) as again:
+        second = [reply.status for reply in send_requests(again.url, 400, concurrency=1)]
+    assert set(first) == {200, 500}
+    assert first == second, "the same seed must fail the same requests"
+    assert backend.errors == first.count(500)
+    assert backend.served == 400
+    assert 60 <= first.count(500) <= 140, f"about a quarter of 400 should fail, got {first.count(500)}"
+
+
+def test_a_canary_keeps_its_exact_share_when_passive_health_checks_cannot_take_it_out() -> None:
+    with (
+        Backend("v1", delay_ms=0) as stable,
+        Backend("v2", delay_ms=0, error_rate=0.2, seed=3) as canary,
+        LoadBalancer([stable, canary], "weighted-round-robin", weights=[19, 1], fail_timeout_s=0) as balancer,
+    ):
+        replies = send_requests(balancer.url, 400, concurrency=1)
+        stats = balancer.stats()
+    assert Counter(reply.backend for reply in replies) == {"v1": 380, "v2": 20}
+    failed = [reply for reply in replies if reply.status == 500]
+    assert failed, "the canary's 500s are passed on to the client"
+    assert {reply.backend for reply in failed} == {"v2"}, "only the canary fails"
+    assert stats["v2"].failures == len(failed) == canary.errors
+    assert stats["v1"].failures == 0
 
 
 def test_a_timeout_is_a_failure_an_idempotent_request_is_retried_and_a_post_is_not() -> None:

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import shutil
 import socket
 import subprocess
+import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import psutil
 import pytest
 
 from helpers.monitoring.live import (
     LogCollector,
     LogIndex,
     LogSink,
+    PrometheusServer,
     ShopService,
     ToyCarbon,
     TracedService,
@@ -25,6 +32,7 @@ from helpers.monitoring.live import (
 )
 from helpers.monitoring.model import TraceParent, graphite_line
 
+from paths import ROOT
 from real_clients import require, run
 
 HEADER = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -273,3 +281,70 @@ def test_bad_arguments_raise() -> None:
         ShopService(error_rate=2)
     with pytest.raises(ValueError, match="name"):
         TracedService("", LogSink())
+
+
+# --- the real Prometheus server (optional in the lesson; installed by .ci/run) ----------------------
+
+
+def _listening_addresses(pid: int) -> set[str]:
+    return {
+        f"{connection.laddr.ip}:{connection.laddr.port}"
+        for connection in psutil.Process(pid).net_connections(kind="inet")
+        if connection.status == psutil.CONN_LISTEN
+    }
+
+
+def test_prometheus_scrapes_the_shop_on_loopback_and_answers_promql_as_the_course_computes() -> None:
+    require("prometheus")
+    with ShopService(error_rate=0.25, seed=5) as shop, PrometheusServer([shop.port], interval_s=0.5) as prometheus:
+        for path in ["/orders"] * 30 + ["/cart"] * 10:
+            get(shop.port, path)
+        ours = scrape(shop.port)
+        assert prometheus.wait_for("sum(shop_requests_total)", 40.0) == 40.0
+        ((labels, up),) = prometheus.query("up")
+        ((_, failed),) = prometheus.query('sum(shop_requests_total{status="500"})')
+        process = prometheus._process
+        assert process is not None
+        addresses = _listening_addresses(process.pid)
+        folder = prometheus._folder
+        assert '"remote_write"' not in prometheus.config()
+    assert (labels["instance"], labels["job"], up) == (f"127.0.0.1:{shop.port}", "shop", 1.0)
+    assert failed == sum(v for k, v in ours.items() if k.startswith("shop_requests_total") and 'status="500"' in k)
+    assert addresses == {f"127.0.0.1:{prometheus.port}"}, f"Prometheus must listen on loopback only: {addresses}"
+    assert process.poll() is not None, "stop() ends the server"
+    assert folder is not None
+    assert not folder.exists(), "stop() removes its configuration and database"
+
+
+def test_prometheus_dies_with_the_process_that_started_it() -> None:
+    require("prometheus")
+    script = (
+        "import os, sys; from helpers.monitoring.live import PrometheusServer\n"
+        "server = PrometheusServer([9]).start(); print(server._process.pid, server._folder, flush=True)\n"
+        "os._exit(0)  # a crashed kernel: no with block, no stop()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True,
+                          cwd=ROOT)  # fmt: skip
+    pid, folder = done.stdout.split()
+    for _ in range(100):
+        if not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(int(pid), 9)
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.fail("Prometheus outlived the Python process that started it")
+    shutil.rmtree(folder, ignore_errors=True)  # a crash leaves the folder (in the system's temporary folder)
+
+
+def test_prometheus_server_refuses_bad_input() -> None:
+    with pytest.raises(ValueError, match="targets must be a non-empty list"):
+        PrometheusServer([])
+    with pytest.raises(ValueError, match="target port must be an int"):
+        PrometheusServer([70_000])
+    with pytest.raises(ValueError, match="interval_s must be a number"):
+        PrometheusServer([9], interval_s=0)
+    with pytest.raises(ValueError, match="no Prometheus program 'no-such-prometheus'"):
+        PrometheusServer([9], binary="no-such-prometheus")
+    with pytest.raises(ValueError, match="start it first"):
+        _ = PrometheusServer([9], binary="true").url

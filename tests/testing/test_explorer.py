@@ -27,6 +27,7 @@ def test_peeking_stops_no_later_than_the_fixed_horizon() -> None:
     run = simulate_canary_run(0.01, 0.05, n, np.random.default_rng(11), peeking=True)
     assert "roll back" in fixed
     assert f"after {int(run.requests[run.decided_at]):,} per arm" in peeking
+    assert f"having served <b>{int(run.canary_errors[run.decided_at]):,}</b> failed requests" in peeking
     assert run.decided_at < 19
 
 

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from helpers.testing.model import canary_sample_size, simulate_canary_run, time_to_decision_s, wilson_interval
-from helpers.testing.plots import SHARES, decision_minutes, plot_decision_time, plot_run, run_bands
+from helpers.testing.plots import (
+    BAD_LIMITS,
+    SHARES,
+    decision_minutes,
+    plot_bad_requests,
+    plot_decision_time,
+    plot_run,
+    run_bands,
+)
 
 from figure_checks import assert_draws_on_a_new_figure, assert_leaves_pyplot_alone, new_axes
 
@@ -42,6 +50,25 @@ def test_run_plot_draws_both_arms_bands_and_the_decision() -> None:
     assert list(baseline.get_ydata()) == [1.0, 1.0]
 
 
+def test_bad_requests_panel_draws_each_arms_failures_up_to_the_decision() -> None:
+    run = simulate_canary_run(0.01, 0.05, 2_000, np.random.default_rng(1), peeking=True)
+    assert run.decided_at < 19, "this seeded run must stop early for the test to mean anything"
+    ax = new_axes()
+    assert plot_bad_requests(run, ax=ax) is ax
+    control, control_after, canary, canary_after, decision = ax.lines
+    x = run.requests / run.requests[-1]
+    stop = run.decided_at + 1
+    assert np.allclose(canary.get_xdata(), x[:stop])
+    assert np.allclose(canary.get_ydata(), np.clip(run.canary_errors[:stop], BAD_LIMITS[0] * 1.02, None))
+    assert np.allclose(control.get_ydata(), np.clip(run.control_errors[:stop], BAD_LIMITS[0] * 1.02, None))
+    assert np.allclose(canary_after.get_xdata(), x[run.decided_at :])
+    assert control_after.get_alpha() == canary_after.get_alpha() == 0.25
+    assert decision.get_xdata()[0] == pytest.approx(x[run.decided_at])
+    assert decision.get_ydata()[0] == pytest.approx(max(run.canary_errors[run.decided_at], BAD_LIMITS[0] * 1.02))
+    fixed = simulate_canary_run(0.01, 0.05, 2_000, np.random.default_rng(1))
+    assert len(plot_bad_requests(fixed, ax=new_axes()).lines) == 3, "a run decided at the end has nothing faint"
+
+
 def test_run_bands_are_wilson_intervals() -> None:
     run = simulate_canary_run(0.02, 0.02, 500, np.random.default_rng(4), looks=5)
     control, canary = run_bands(run)
@@ -54,7 +81,10 @@ def test_run_bands_are_wilson_intervals() -> None:
 def test_plots_leave_pyplot_alone_and_draw_on_new_figures() -> None:
     run = simulate_canary_run(0.01, 0.02, 2_316, np.random.default_rng(0))
     assert_leaves_pyplot_alone(
-        lambda ax: plot_decision_time(0.01, 0.02, 100, 0.1, ax=ax), lambda ax: plot_run(run, 0.01, ax=ax)
+        lambda ax: plot_decision_time(0.01, 0.02, 100, 0.1, ax=ax),
+        lambda ax: plot_run(run, 0.01, ax=ax),
+        lambda ax: plot_bad_requests(run, ax=ax),
     )
+    assert_draws_on_a_new_figure(lambda: plot_bad_requests(run))
     assert_draws_on_a_new_figure(lambda: plot_decision_time(0.01, 0.02, 100, 0.1))
     assert_draws_on_a_new_figure(lambda: plot_run(run, 0.01))

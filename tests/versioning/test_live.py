@@ -247,7 +247,7 @@ def test_load_pact_refuses_telemetry(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_verify_pact_needs_a_running_provider(checkout_pact: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match="running CatalogueProvider"):
+    with pytest.raises(ValueError, match="running server with a url"):
         verify_pact(checkout_pact, CatalogueProvider())
     with CatalogueProvider() as running, pytest.raises(ValueError, match="no pact at"):
         verify_pact("/nonexistent/pact.json", running)
