@@ -18,8 +18,7 @@ streams the primary's changes.
 from __future__ import annotations
 
 import atexit
-import ctypes
-import ctypes.util
+import functools
 import importlib.util
 import os
 import shutil
@@ -37,9 +36,10 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 
 import fasteners  # type: ignore[import-untyped]
 import psycopg
+import psycopg.sql
 
 from helpers import checks
-from helpers.serving import HOST, QuietHandler, StartStop
+from helpers.serving import HOST, QuietHandler, StartStop, die_with_parent
 
 if TYPE_CHECKING:
     import redis
@@ -57,7 +57,6 @@ PG_VERSION = "18"
 _PREFIX = "sdh-scaling-"  # every run folder starts with it, so the sweep finds stale ones
 _START_TIMEOUT_S = 30.0
 _STOP_TIMEOUT_S = 5.0
-_PR_SET_PDEATHSIG = 1
 
 
 # --- processes: die with the parent, run as nobody under root ----------------------------
@@ -73,10 +72,9 @@ def _unprivileged() -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
-def _die_with_parent() -> None:  # pragma: no cover (runs in the child, between fork and exec)
-    """In the child: ask Linux to send SIGINT (PostgreSQL's fast shutdown) when the parent dies."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGINT)
+# In the child, between fork and exec: ask Linux for SIGINT (PostgreSQL's fast shutdown, and
+# Valkey's clean exit) when the parent dies, rather than the kit's default SIGKILL.
+_die_with_parent = functools.partial(die_with_parent, signal.SIGINT)
 
 
 def _popen(argv: Sequence[str], log: Path, owner: tuple[int, int] | None) -> subprocess.Popen[bytes]:
@@ -462,6 +460,96 @@ class ReplicatedDatabase(StartStop):
         index = self._index(replica)
         _stop_process(self._processes[index])
 
+    def set_apply_delay(self, delay_ms: float) -> None:
+        """Make every running replica apply each change ``delay_ms`` late from now on (lesson 13, section 5).
+
+        ``recovery_min_apply_delay`` is a reloadable setting (``pg_settings.context`` is
+        ``sighup``), so this is ``ALTER SYSTEM`` and ``pg_reload_conf()`` on each replica, no
+        restart; it returns once a new session on each replica reports the new value. Changes
+        held back by a longer delay are applied as soon as the shorter one allows.
+
+        Examples:
+            >>> with ReplicatedDatabase(replicas=1, apply_delay_ms=300) as db:
+            ...     db.set_apply_delay(0)
+            ...     with db.connect(replica=0) as replica:
+            ...         replica.execute("show recovery_min_apply_delay").fetchone()
+            ('0',)
+        """
+        delay_ms = checks.number("delay_ms", delay_ms, 0.0, 60_000.0)
+        if not self.running:
+            raise ValueError("the replicated database is not running: start it first (use it in a with block)")
+        for replica in range(self.replicas):
+            process = self._processes[1 + replica]
+            if process is not None and process.poll() is None:
+                self._reconfigure(1 + replica, {"recovery_min_apply_delay": f"{delay_ms:g}ms"},
+                                  {"recovery_min_apply_delay": str(round(delay_ms))})  # fmt: skip
+        self.apply_delay_ms = delay_ms
+
+    def set_synchronous(self, synchronous: bool) -> None:
+        """Make commits wait until replica 0 has applied them, or stop waiting (lesson 13, section 5).
+
+        ``True`` sets ``synchronous_standby_names = 'replica0'`` and ``synchronous_commit =
+        remote_apply`` on the primary; ``False`` resets both (commits confirm at once, and a
+        commit stuck waiting for a stopped standby is released). Both settings are reloadable
+        (``ALTER SYSTEM`` and ``pg_reload_conf()``, no restart); open sessions take them before
+        their next statement. With ``True`` and replica 0 running, it returns once the primary
+        reports replica 0 as its synchronous standby.
+
+        Examples:
+            >>> with ReplicatedDatabase(replicas=1) as db:
+            ...     db.set_synchronous(True)
+            ...     with db.connect() as primary:
+            ...         primary.execute("select sync_state from pg_stat_replication").fetchone()
+            ('sync',)
+        """
+        if not isinstance(synchronous, bool):
+            raise ValueError(f"synchronous must be True or False, got {synchronous!r}")
+        if synchronous and not self.replicas:
+            raise ValueError("synchronous=True needs at least one replica, got replicas=0")
+        if not self.running:
+            raise ValueError("the replicated database is not running: start it first (use it in a with block)")
+        if synchronous:
+            wanted = {"synchronous_standby_names": "replica0", "synchronous_commit": "remote_apply"}
+            self._reconfigure(0, dict(wanted), wanted)
+            replica0 = self._processes[1]
+            if replica0 is not None and replica0.poll() is None:
+                self._wait_for("replica 0 to become the synchronous standby", 0,
+                               "select count(*) = 1 from pg_stat_replication "
+                               "where application_name = 'replica0' and sync_state = 'sync'")  # fmt: skip
+        else:
+            self._reconfigure(0, {"synchronous_standby_names": None, "synchronous_commit": None},
+                              {"synchronous_standby_names": "", "synchronous_commit": "on"})  # fmt: skip
+        self.synchronous = synchronous
+
+    def _reconfigure(self, index: int, settings: dict[str, str | None], expected: dict[str, str]) -> None:
+        """ALTER SYSTEM SET (or RESET, for None) on server ``index``, reload, and wait until new sessions see it."""
+        with _connect(self._ports[index]) as connection:
+            for name, value in settings.items():
+                if value is None:
+                    connection.execute(psycopg.sql.SQL("alter system reset {}").format(psycopg.sql.Identifier(name)))
+                else:
+                    connection.execute(psycopg.sql.SQL("alter system set {} = {}").format(
+                        psycopg.sql.Identifier(name), psycopg.sql.Literal(value)))  # fmt: skip
+            connection.execute("select pg_reload_conf()")
+        names = sorted(expected)
+        query = psycopg.sql.SQL(
+            "select array_agg(setting order by name) = {} from pg_settings where name = any({})"
+        ).format(psycopg.sql.Literal([expected[name] for name in names]), psycopg.sql.Literal(names))
+        self._wait_for(f"the new settings {expected} on the {'primary' if index == 0 else f'replica {index - 1}'}",
+                       index, query)  # fmt: skip
+
+    def _wait_for(self, what: str, index: int, query: str | psycopg.sql.Composed) -> None:
+        """Poll ``query`` (one boolean) in a new session on server ``index`` until it is true."""
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while True:
+            with _connect(self._ports[index]) as connection:
+                row = connection.execute(query).fetchone()
+            if row is not None and row[0]:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"waited {_START_TIMEOUT_S:g} s for {what}")
+            time.sleep(0.01)
+
     def stop(self) -> None:
         """Stop the replicas, then the primary, and remove the run folder. Stopping twice does nothing."""
         for process in reversed(self._processes):
@@ -568,6 +656,13 @@ class CacheServer(StartStop):
     def url(self) -> str:
         """``redis://127.0.0.1:PORT/0``, for ``redis.Redis.from_url``."""
         return f"redis://{HOST}:{self.port}/0"
+
+    @property
+    def folder(self) -> Path:
+        """The run folder (the server's working directory and pid file), removed by ``stop``."""
+        if self._folder is None:
+            raise ValueError("the cache server has no folder yet: start it first (use it in a with block)")
+        return self._folder.path
 
     @property
     def pid(self) -> int:

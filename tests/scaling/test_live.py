@@ -3,7 +3,8 @@
 One test per clause the lesson relies on: the replica is in recovery and refuses writes;
 a delayed replica serves stale reads for exactly its delay; the write's LSN tells when a
 replica has it; remote_apply removes stale reads and a stopped synchronous standby blocks
-commits (a client-side cancel ends the wait, and the row stays committed locally); Valkey
+commits (a client-side cancel ends the wait, and the row stays committed locally); the apply
+delay and synchronous commit switch on a running server and reach open sessions; Valkey
 counts hits and evicts under maxmemory; sessions survive round robin only in the shared
 cache; and nothing outlives a killed parent.
 """
@@ -127,16 +128,76 @@ def test_synchronous_remote_apply_has_no_stale_reads_and_a_stopped_standby_block
         with db.connect() as primary:
             primary.add_notice_handler(lambda notice: notices.append(str(notice.message_primary)))
             primary.execute("set statement_timeout = '200ms'")  # does not bound the wait for the standby
-            timer = threading.Timer(1.0, primary.cancel_safe)
+            timer = threading.Timer(0.5, primary.cancel_safe)
             timer.start()
             started = time.monotonic()
             primary.execute("insert into t values (1000)")
             waited = time.monotonic() - started
             timer.join()
-            assert waited >= 0.9
+            assert waited >= 0.45
             assert any("canceling wait for synchronous replication" in n for n in notices), notices
             # the row was committed locally all the same: one copy, not two
             assert primary.execute("select count(*) from t where id = 1000").fetchone() == (1,)
+
+
+def test_delay_and_synchronous_commit_switch_at_run_time_and_reach_open_sessions() -> None:
+    with ReplicatedDatabase(replicas=1, apply_delay_ms=300) as db:
+        with db.connect() as primary, db.connect(replica=0) as replica:  # opened before the switch
+            primary.execute("create table t (id int)")
+            db.set_synchronous(True)
+            assert db.synchronous is True
+            assert psql(db, "show synchronous_commit").stdout.strip() == "remote_apply"
+            assert psql(db, "select sync_state from pg_stat_replication").stdout.strip() == "sync"
+            started = time.monotonic()
+            primary.execute("insert into t values (0)")  # waits for the replica's delayed apply
+            assert time.monotonic() - started >= 0.29
+            assert replica.execute("select count(*) from t where id = 0").fetchone() == (1,)
+            db.set_apply_delay(0)
+            assert db.apply_delay_ms == 0
+            assert psql(db, "show recovery_min_apply_delay", replica=0).stdout.strip() == "0"
+            stale = 0
+            for i in range(1, 21):
+                primary.execute("insert into t values (%s)", (i,))
+                stale += replica.execute("select count(*) from t where id = %s", (i,)).fetchone() == (0,)
+            assert stale == 0
+        db.stop_replica(0)
+        took: list[float] = []
+
+        def blocked_commit() -> None:
+            with db.connect() as session:
+                began = time.monotonic()
+                session.execute("insert into t values (1000)")
+                took.append(time.monotonic() - began)
+
+        writer = threading.Thread(target=blocked_commit)
+        writer.start()
+        time.sleep(0.3)
+        assert writer.is_alive()  # the commit waits for a standby that is gone
+        assert not took
+        db.set_synchronous(False)  # turning it off releases the waiting commit
+        writer.join(5)
+        assert not writer.is_alive()
+        assert took
+        assert took[0] >= 0.29
+        assert psql(db, "show synchronous_standby_names").stdout.strip() == ""
+        assert psql(db, "show synchronous_commit").stdout.strip() == "on"
+        assert psql(db, "select count(*) from t where id = 1000").stdout.strip() == "1"
+        db.set_apply_delay(100)  # a stopped replica is skipped, not an error
+        assert db.apply_delay_ms == 100
+
+
+def test_run_time_switches_reject_bad_values_and_a_stopped_database() -> None:
+    db = ReplicatedDatabase(replicas=1)
+    with pytest.raises(ValueError, match="not running"):
+        db.set_apply_delay(10)
+    with pytest.raises(ValueError, match="not running"):
+        db.set_synchronous(True)
+    with pytest.raises(ValueError, match="-1"):
+        db.set_apply_delay(-1)
+    with pytest.raises(ValueError, match="'yes'"):
+        db.set_synchronous("yes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="replicas=0"):
+        ReplicatedDatabase(replicas=0).set_synchronous(True)
 
 
 def test_valkey_counts_hits_and_misses_with_a_standard_client() -> None:
