@@ -43,16 +43,16 @@ class ScalingExplorer(Explorer):
     )
     FIGSIZE = (11.0, 4.0)
     PANELS = (
-        Panel((0.08, 0.15, 0.24, 0.72), changes=("title",)),
+        Panel((0.08, 0.15, 0.24, 0.72)),
         Panel((0.42, 0.15, 0.24, 0.72)),
         Panel((0.74, 0.15, 0.24, 0.72)),
     )
     CAPTION = (
         "<b>Left:</b> utilisation of the busiest node of each tier at the offered load; red bars are at or past "
-        "100%. <b>Middle:</b> the most reads/s (blue) and writes/s (red) the database takes for 0-8 replicas per "
-        "shard; the black squares mark this deployment and the dotted lines the offered reads (after the cache) and "
-        "writes. <b>Right:</b> the chance that a user's read, sent to an async replica that long after their own "
-        "write, misses it."
+        "100%, and the outlined bar is the tier that saturates first. <b>Middle:</b> the most reads/s (blue) and "
+        "writes/s (red) the database takes for 0-8 replicas per shard; the black squares mark this deployment and "
+        "the dotted lines the offered reads (after the cache) and writes. <b>Right:</b> the chance that a user's "
+        "read, sent to an async replica that long after their own write, misses it."
     )
 
     def frame(self, use_ax: Axes, throughput_ax: Axes, stale_ax: Axes) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import matplotlib.colors
+
 from helpers.scaling.explorer import ScalingExplorer, explore_scaling
-from helpers.scaling.model import Deployment, bottleneck, max_throughput
+from helpers.scaling.model import TIERS, Deployment, bottleneck, max_throughput
 
 
 def test_status_names_the_model_bottleneck_and_capacity() -> None:
@@ -21,7 +23,9 @@ def test_one_box_at_high_load_is_over_capacity_at_the_primary() -> None:
     explorer = ScalingExplorer(rps=50_000, replicas=0, hit_rate=0.0, web_servers=10, shards=1)
     assert "over capacity" in explorer.status.value
     assert "<b>primary</b>" in explorer.status.value
-    assert "saturates first" in explorer.panels.axes[0].get_title()
+    patches = explorer.panels.axes[0].patches
+    edges = [matplotlib.colors.to_hex(patch.get_edgecolor(), keep_alpha=True) for patch in patches]
+    assert [tier for tier, edge in zip(TIERS, edges, strict=True) if edge == "#000000ff"] == ["primary"]
 
 
 def test_more_replicas_raise_capacity_until_writes_cap_it() -> None:

@@ -21,6 +21,9 @@ def test_utilisation_bars_turn_red_at_capacity_and_name_the_bottleneck() -> None
     assert colors[TIERS.index("primary")] == "#d62728"
     assert colors[TIERS.index("web")] != "#d62728"
     assert "primary saturates first" in ax.get_title()
+    edges = [matplotlib.colors.to_hex(patch.get_edgecolor(), keep_alpha=True) for patch in ax.patches]
+    outlined = [tier for tier, edge in zip(TIERS, edges, strict=True) if edge == "#000000ff"]
+    assert outlined == ["primary"]
     assert [text.get_text() for text in ax.texts] == ["50%", "0%", "100%", "0%"]
     plt.close("all")
 
