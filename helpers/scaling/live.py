@@ -111,6 +111,8 @@ parent, folder = int(sys.argv[1]), sys.argv[2]
 def alive(pid):
     try:
         os.kill(pid, 0)
+    except PermissionError:
+        return True
     except OSError:
         return False
     return True
@@ -144,6 +146,8 @@ def _sweep_stale_folders() -> None:
         try:
             pid = int((folder / "owner.pid").read_text())
             os.kill(pid, 0)
+        except PermissionError:  # the owner lives, as another user (root's servers run as nobody)
+            continue
         except (OSError, ValueError):
             shutil.rmtree(folder, ignore_errors=True)
 

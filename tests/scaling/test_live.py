@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -28,6 +30,7 @@ import pytest
 import redis
 
 from helpers.balancing.live import Backend, LoadBalancer
+from helpers.scaling import live
 from helpers.scaling.live import CacheServer, ReplicatedDatabase, pg_binary, session_backends
 
 from real_clients import require, run
@@ -79,7 +82,7 @@ def test_servers_listen_on_loopback_only_without_unix_sockets(delayed: Replicate
     assert psql(delayed, "show unix_socket_directories").stdout.strip() == ""
     assert psql(delayed, "show dynamic_shared_memory_type").stdout.strip() == "mmap"
     assert not list(delayed.folder.rglob(".s.PGSQL*"))
-    assert delayed.folder.is_relative_to(Path(os.path.realpath(__import__("tempfile").gettempdir())))
+    assert delayed.folder.is_relative_to(Path(os.path.realpath(tempfile.gettempdir())))
     if os.geteuid() == 0:  # PostgreSQL refuses root: the servers run as nobody
         assert psql(delayed, "select current_setting('data_directory')").returncode == 0
         owner = (delayed.folder / "primary").stat().st_uid
@@ -314,3 +317,62 @@ def test_killing_the_parent_leaves_no_server_port_or_folder() -> None:
     assert not any(alive(pid) for pid in started["pids"])
     assert not any(listening(port) for port in started["ports"])
     assert not any(Path(folder).exists() for folder in started["folders"])
+
+
+def test_the_sweep_removes_folders_of_dead_owners_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    folders = {}
+    for name, pid in (("dead", 111_111), ("other-user", 222_222), ("garbled", 0)):
+        folder = Path(tempfile.mkdtemp(prefix=f"{live._PREFIX}sweeptest-{name}-"))
+        (folder / "owner.pid").write_text(str(pid) if pid else "not a pid")
+        folders[name] = folder
+
+    def kill(pid: int, signal_number: int) -> None:
+        if pid == 222_222:  # alive, but another user's (EPERM): a root kernel's servers seen by nobody
+            raise PermissionError(1, "Operation not permitted")
+        if pid == 111_111:
+            raise ProcessLookupError(3, "No such process")
+        real_kill(pid, signal_number)
+
+    real_kill = os.kill
+    monkeypatch.setattr(os, "kill", kill)
+    try:
+        live._sweep_stale_folders()
+        assert not folders["dead"].exists()
+        assert not folders["garbled"].exists()
+        assert folders["other-user"].exists()
+    finally:
+        for folder in folders.values():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux only")
+def test_killing_a_jupyter_kernel_that_ran_the_servers_leaves_nothing_behind() -> None:
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(ROOT))
+    printed: list[str] = []
+    try:
+        code = CHILD.split("time.sleep(60)")[0].replace(
+            "sys.path.insert(0, sys.argv[1])", f"sys.path.insert(0, {str(ROOT)!r})"
+        )
+        reply = client.execute_interactive(
+            code, timeout=60,
+            output_hook=lambda message: printed.append(message["content"].get("text", "")),
+        )  # fmt: skip
+        assert reply["content"]["status"] == "ok", reply["content"]
+        started = json.loads("".join(printed))
+        kernel_pid = manager.provisioner.process.pid  # type: ignore[union-attr]
+        assert all(alive(pid) for pid in started["pids"])
+        assert all(listening(port) for port in started["ports"])
+        os.kill(kernel_pid, signal.SIGKILL)  # a crashed kernel: no atexit, no with block ends
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (
+            any(alive(pid) for pid in started["pids"]) or any(Path(f).exists() for f in started["folders"])
+        ):
+            time.sleep(0.05)
+        assert not any(alive(pid) for pid in started["pids"])
+        assert not any(listening(port) for port in started["ports"])
+        assert not any(Path(folder).exists() for folder in started["folders"])
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
