@@ -82,7 +82,7 @@ def test_servers_listen_on_loopback_only_without_unix_sockets(delayed: Replicate
     assert psql(delayed, "show unix_socket_directories").stdout.strip() == ""
     assert psql(delayed, "show dynamic_shared_memory_type").stdout.strip() == "mmap"
     assert not list(delayed.folder.rglob(".s.PGSQL*"))
-    assert delayed.folder.is_relative_to(Path(os.path.realpath(tempfile.gettempdir())))
+    assert delayed.folder.parent == live.run_root()
     if os.geteuid() == 0:  # PostgreSQL refuses root: the servers run as nobody
         assert psql(delayed, "select current_setting('data_directory')").returncode == 0
         owner = (delayed.folder / "primary").stat().st_uid
@@ -322,7 +322,7 @@ def test_killing_the_parent_leaves_no_server_port_or_folder() -> None:
 def test_the_sweep_removes_folders_of_dead_owners_only(monkeypatch: pytest.MonkeyPatch) -> None:
     folders = {}
     for name, pid in (("dead", 111_111), ("other-user", 222_222), ("garbled", 0)):
-        folder = Path(tempfile.mkdtemp(prefix=f"{live._PREFIX}sweeptest-{name}-"))
+        folder = Path(tempfile.mkdtemp(prefix=f"{live._PREFIX}sweeptest-{name}-", dir=live.run_root()))
         (folder / "owner.pid").write_text(str(pid) if pid else "not a pid")
         folders[name] = folder
 
@@ -376,3 +376,11 @@ def test_killing_a_jupyter_kernel_that_ran_the_servers_leaves_nothing_behind() -
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def test_run_folders_go_to_dev_shm_only_when_it_has_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "_SHM_MIN_FREE", 1 << 62)  # a container's 64 MB /dev/shm, say
+    assert live.run_root() == Path(tempfile.gettempdir())
+    monkeypatch.setattr(live, "_SHM_MIN_FREE", 0)
+    expected = Path("/dev/shm") if os.access("/dev/shm", os.W_OK | os.X_OK) else Path(tempfile.gettempdir())
+    assert live.run_root() == expected
