@@ -18,7 +18,8 @@ lifecycle, written once here:
 - ``loopback_target``: the port and request target of an http://127.0.0.1:PORT/ address, the
   one check every client makes before it connects.
 - ``die_with_parent``: for a server that is a separate program (Prometheus), the
-  ``preexec_fn`` that makes the kernel kill it when the Python process that started it dies.
+  ``preexec_fn`` that makes the kernel kill it when the Python process that started it dies
+  (SIGKILL, or the signal you pass, e.g. SIGINT for PostgreSQL).
 
 A daemon thread, because a server left running (by a widget, or a cell that never reached
 the end of its ``with`` block) must never keep a kernel from exiting.
@@ -61,7 +62,7 @@ POLL_INTERVAL_S = 0.05
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def die_with_parent() -> None:
+def die_with_parent(signal_number: int = signal.SIGKILL) -> None:
     """Ask Linux to send this process SIGKILL when its parent dies: a ``preexec_fn`` for ``subprocess.Popen``.
 
     A server the course starts as a separate program (lesson 10's Prometheus) must not
@@ -70,16 +71,24 @@ def die_with_parent() -> None:
     kernel's main thread. Elsewhere than Linux it does nothing (the ``with`` block still
     stops the child).
 
+    Args:
+        signal_number: the signal to send instead of SIGKILL, for a server that cleans up
+            on a gentler one (PostgreSQL's fast shutdown is SIGINT): pass
+            ``functools.partial(die_with_parent, signal.SIGINT)`` as the ``preexec_fn``.
+
     Examples:
-        >>> import subprocess, sys
+        >>> import functools, signal, subprocess, sys
         >>> subprocess.run([sys.executable, "-c", "print('ok')"], preexec_fn=die_with_parent,
         ...                capture_output=True, text=True).stdout
+        'ok\\n'
+        >>> subprocess.run([sys.executable, "-c", "print('ok')"], capture_output=True, text=True,
+        ...                preexec_fn=functools.partial(die_with_parent, signal.SIGINT)).stdout
         'ok\\n'
     """
     if not sys.platform.startswith("linux"):
         return
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    libc.prctl(_PR_SET_PDEATHSIG, int(signal_number), 0, 0, 0)
 
 
 def loopback_target(url: object) -> tuple[int, str]:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import http.client
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -204,3 +208,51 @@ def test_a_server_that_cannot_be_built_leaves_nothing_running() -> None:
     assert not broken.running
     with pytest.raises(ValueError, match="the server has no address yet"):
         _ = broken.port
+
+
+_ORPHAN = r"""
+import functools, signal, subprocess, sys, time
+from helpers.serving import die_with_parent
+grandchild = r'''
+import pathlib, signal, sys, time
+mark = pathlib.Path(sys.argv[1])
+signal.signal(signal.SIGINT, lambda *_: (mark.write_text("SIGINT"), sys.exit(0)))
+print("ready", flush=True)
+time.sleep(30)
+'''
+how = die_with_parent if sys.argv[2] == "default" else functools.partial(die_with_parent, signal.SIGINT)
+child = subprocess.Popen([sys.executable, "-c", grandchild, sys.argv[1]], preexec_fn=how, stdout=subprocess.PIPE)
+child.stdout.readline()
+print(child.pid, flush=True)
+time.sleep(30)
+"""
+
+
+def _gone(pid: int, within_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().split()
+        except OSError:
+            return True
+        if stat[2] == "Z":
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux only")
+@pytest.mark.parametrize(("how", "mark"), [("default", ""), ("sigint", "SIGINT")])
+def test_die_with_parent_sends_sigkill_or_the_signal_given(tmp_path: Path, how: str, mark: str) -> None:
+    marker = tmp_path / "mark"
+    root = Path(__file__).resolve().parents[2]
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN, str(marker), how], stdout=subprocess.PIPE, text=True,
+                              cwd=root, env={**os.environ, "PYTHONPATH": str(root)})  # fmt: skip
+    assert parent.stdout is not None
+    pid = int(parent.stdout.readline())
+    parent.kill()  # as a crashed kernel: no cleanup runs in the parent
+    parent.wait()
+    parent.stdout.close()
+    assert _gone(pid), f"the child {pid} outlived its parent"
+    # SIGKILL cannot be caught, so the child writes nothing; SIGINT runs its handler first.
+    assert (marker.read_text() if marker.exists() else "") == mark
