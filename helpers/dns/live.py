@@ -14,7 +14,7 @@ resolvers do for geolocation and latency routing.
 
 Sections:
     * the zone: ``ORIGIN``, ``ROUTED_NAME``, ``CLIENT_SUBNETS``, ``LATENCY_MS``, ``default_endpoints``
-    * the server: ``AuthoritativeServer``
+    * the server: ``SERVED_TYPES``, ``AuthoritativeServer`` (with SRV records for lesson 12)
     * the client: ``Answer``, ``query``, ``CachingResolver``
 """
 
@@ -53,6 +53,7 @@ from dnslib import (
     RCODE,
     RR,
     SOA,
+    SRV,
     TXT,
     A,
     DNSError,
@@ -71,6 +72,7 @@ from helpers.dns.model import (
     geolocation_choice,
     latency_choice,
     multivalue_choice,
+    srv_fields,
     validate_zone,
     weighted_choice,
 )
@@ -82,6 +84,7 @@ __all__ = [
     "ORIGIN",
     "POLICIES",
     "ROUTED_NAME",
+    "SERVED_TYPES",
     "Answer",
     "AuthoritativeServer",
     "CachingResolver",
@@ -95,6 +98,9 @@ ORIGIN = "shop.test"
 
 ROUTED_NAME = f"www.{ORIGIN}"
 """The name answered by the routing policy (lesson 04, section 6)."""
+
+SERVED_TYPES = ("A", "AAAA", "CNAME", "NS", "SOA", "MX", "TXT", "SRV")
+"""Record types the server can hold and answer (lesson 04, section 1; SRV for lesson 12's service discovery)."""
 
 POLICIES = ("simple", "weighted", "latency", "geolocation", "failover", "multivalue")
 """Routing policies the server can use for the routed name (lesson 04, sections 6 and 7)."""
@@ -315,11 +321,17 @@ class AuthoritativeServer(BackgroundServer):
     TCP (RFC 7766), several queries per TCP connection; echoes EDNS (RFC 6891) and the
     Client Subnet option with its scope (RFC 7871); never sets AD or CD (the zone is
     unsigned). Change its behaviour while it runs: ``policy``, ``set_weight``,
-    ``set_healthy``, ``ttl``.
+    ``set_healthy``, ``ttl``, and the zone's records with ``add`` and ``remove``.
+
+    SRV records (RFC 2782) make it a service registry (lesson 12): an instance is
+    published with ``add`` and deregistered with ``remove``; an SRV answer carries the
+    targets' A and AAAA records in the additional section, as real servers do, and every
+    record is answered with its own TTL.
 
     Attributes:
         origin: the zone's name.
-        records: the zone's static records (the routed name comes from ``endpoints``).
+        records: the zone's records (the routed name's come from ``endpoints``): the built-in ones,
+            then ``records``; change them with ``add`` and ``remove``.
         endpoints: the answers the policy chooses from.
         delegations: child zones handed to other servers, each with its name server's address
             (the glue): ``{"eu.shop.test": "192.0.2.54"}`` answers names under eu.shop.test
@@ -334,6 +346,11 @@ class AuthoritativeServer(BackgroundServer):
         ...     second = query(server.port, ROUTED_NAME).addresses
         >>> first, second, server.running
         (['192.0.2.10'], ['192.0.2.20'], False)
+        >>> orders = Record("_orders._tcp.shop.test", "SRV", "10 60 8081 a.shop.test", ttl=5)
+        >>> with AuthoritativeServer(records=[orders, Record("a.shop.test", "A", "127.0.0.1")]) as server:
+        ...     answer = query(server.port, "_orders._tcp.shop.test", "SRV")
+        >>> [(r.value, r.ttl) for r in answer.records], [r.value for r in answer.additional]
+        ([('10 60 8081 a.shop.test', 5)], ['127.0.0.1'])
     """
 
     def __init__(
@@ -344,6 +361,7 @@ class AuthoritativeServer(BackgroundServer):
         origin: str = ORIGIN,
         seed: int = 0,
         delegations: Mapping[str, str] | None = None,
+        records: Sequence[Record] = (),
     ) -> None:
         super().__init__()
         self.origin = origin.rstrip(".").lower()
@@ -359,6 +377,8 @@ class AuthoritativeServer(BackgroundServer):
         self.ttl = ttl
         self.records = _static_records(self.origin, self.ttl)
         validate_zone(self.origin, self.records)
+        if records:
+            self.add(*records)
         self._rng = np.random.default_rng(seed)
         self.queries = 0
         self.answered: Counter[str] = Counter()
@@ -408,6 +428,55 @@ class AuthoritativeServer(BackgroundServer):
         """Mark endpoint ``name`` healthy or failed (a failed one is given out only when all have failed)."""
         self._replace(name, healthy=bool(healthy))
 
+    def add(self, *records: Record) -> None:
+        """Add ``records`` to the zone, now (one with the same name, type and value is replaced).
+
+        All records of one name and type form an RRset, which has one TTL (RFC 2181 §5.2): an
+        added record's TTL becomes its whole RRset's, as a dynamic update does in BIND.
+
+        Raises ValueError, and changes nothing, if a record is outside the zone, at the routed
+        name or under a delegated zone, of a type the server does not serve (``SERVED_TYPES``),
+        or would make the zone invalid (``validate_zone``).
+        """
+        for record in records:
+            if not isinstance(record, Record):
+                raise ValueError(f"records must be Record objects, got {record!r}")
+            if record.type not in SERVED_TYPES:
+                raise ValueError(f"the server serves {list(SERVED_TYPES)} records, got {record.type!r} ({record})")
+            if record.name == self.routed_name:
+                raise ValueError(f"{record.name} is answered from the endpoints and the policy: use set_weight")
+            if self._child_zone(record.name) is not None:
+                raise ValueError(f"{record.name} is in a delegated zone: its own server holds its records")
+        with self._lock:
+            key = {(r.name, r.type, r.value) for r in records}
+            ttl_of = {(r.name, r.type): r.ttl for r in records}
+            kept = [replace(r, ttl=ttl_of.get((r.name, r.type), r.ttl)) for r in self.records
+                    if (r.name, r.type, r.value) not in key]  # fmt: skip
+            updated = [*kept, *records]
+            validate_zone(self.origin, updated)
+            self.records = updated  # a new list: a reply being built keeps the one it read
+
+    def remove(self, name: str, rtype: str, value: str | None = None) -> int:
+        """Remove the zone's ``rtype`` records at ``name`` (only the one holding ``value`` if given); how many.
+
+        An SRV value is compared in its canonical form (``"10 60 8081 a.shop.test"``), so a
+        deregistration may spell it as it was added. Raises ValueError if nothing matches, or
+        for the SOA and NS records at the apex, which a zone cannot lose.
+        """
+        if rtype not in SERVED_TYPES:
+            raise ValueError(f"the server serves {list(SERVED_TYPES)} records, got {rtype!r}")
+        owner = Record(name, "TXT", "-").name  # the name, checked and in its stored form
+        if owner == self.origin and rtype in ("SOA", "NS"):
+            raise ValueError(f"the zone's apex {owner} always keeps its {rtype} record")
+        wanted = Record(name, rtype, value).value if value is not None else None
+        with self._lock:
+            gone = [r for r in self.records if r.name == owner and r.type == rtype and wanted in (None, r.value)]
+            if not gone:
+                held = [f"{r.type} {r.value}" for r in self.records if r.name == owner]
+                raise ValueError(f"no {rtype} record {wanted or ''} at {owner} to remove; it holds {held}")
+            self.records = [r for r in self.records if r not in gone]
+        return len(gone)
+
     # --- answering ---
 
     def choose(self, location: str | None) -> list[Endpoint]:
@@ -451,6 +520,9 @@ class AuthoritativeServer(BackgroundServer):
         elif record.type == "MX":
             preference, exchange = value.split()
             rdata = MX(exchange, int(preference))
+        elif record.type == "SRV":
+            priority, weight, port, target = srv_fields(value)
+            rdata = SRV(priority, weight, port, target if target == "." else target + ".")
         elif record.type == "TXT":  # one TXT string holds at most 255 bytes (RFC 1035 §3.3.14)
             rdata = TXT([value[start : start + 255] for start in range(0, len(value), 255)])
         else:  # SOA: the minimum field is the TTL of negative answers (RFC 2308)
@@ -468,6 +540,10 @@ class AuthoritativeServer(BackgroundServer):
                 self.answered.update(endpoint.name for endpoint in chosen)
             return [Record(name, "A", endpoint.address, ttl=self._ttl) for endpoint in chosen]
         return [record for record in self.records if record.name == name]
+
+    def _exists(self, name: str) -> bool:
+        """Whether ``name`` holds records or lies above a name that does (an empty non-terminal, RFC 8020)."""
+        return any(record.name == name or record.name.endswith("." + name) for record in self.records)
 
     def _child_zone(self, name: str) -> str | None:
         """The delegated child zone ``name`` is at or under, if any."""
@@ -536,7 +612,7 @@ class AuthoritativeServer(BackgroundServer):
             return
         location = _location_of(subnet)
         here = self._records_at(name, location, qtype)
-        exists = bool(here) or name == self.routed_name or name == child
+        exists = bool(here) or name in (self.routed_name, child) or self._exists(name)
         for record in here:
             if qtype == "ANY" or record.type == qtype or (record.type == "CNAME" and qtype != "CNAME"):
                 reply.add_answer(self._rr(record))
@@ -544,6 +620,13 @@ class AuthoritativeServer(BackgroundServer):
                     for target in self._records_at(record.value, location, qtype):
                         if target.type == qtype:
                             reply.add_answer(self._rr(target))
+        if qtype == "SRV":
+            # additional section processing (RFC 2782): the targets' addresses, saving the client a lookup
+            hosts = dict.fromkeys(srv_fields(r.value)[3] for r in here if r.type == "SRV")
+            records = self.records
+            for host in hosts:
+                for address in (r for r in records if r.name == host and r.type in ("A", "AAAA")):
+                    reply.add_ar(self._rr(address))
         if not reply.rr:
             # NXDOMAIN (no such name) or NODATA (name exists, not this type): the SOA tells
             # resolvers how long to cache the negative answer.
@@ -574,6 +657,14 @@ class AuthoritativeServer(BackgroundServer):
         limit = min(max(512, opts[0].rclass), UDP_PAYLOAD) if opts else 512
         if len(wire) <= limit:
             return wire
+        if reply.rr and any(rr.rtype != QTYPE.OPT for rr in reply.ar):
+            # RFC 2181 §9: drop the additional section (SRV targets' addresses) first; TC only if the
+            # answer itself does not fit. A referral's glue (no answer records) is never dropped.
+            slim = DNSRecord(reply.header, q=reply.q, rr=reply.rr, auth=reply.auth,
+                             ar=[rr for rr in reply.ar if rr.rtype == QTYPE.OPT])  # fmt: skip
+            slim_wire: bytes = slim.pack()
+            if len(slim_wire) <= limit:
+                return slim_wire
         # too big for UDP: the question, no records, TC set; the client asks again over TCP
         short = DNSRecord(DNSHeader(id=reply.header.id, qr=1, opcode=reply.header.opcode, aa=reply.header.aa,
                                     tc=1, rd=reply.header.rd, ra=0, rcode=reply.header.rcode), q=reply.q)  # fmt: skip

@@ -14,7 +14,7 @@ Everything random here takes a ``numpy.random.Generator`` (seeded by the caller)
 simulations are vectorised over resolvers and time steps.
 
 Sections:
-    * records and zones: ``RECORD_TYPES``, ``Record``, ``validate_zone``
+    * records and zones: ``RECORD_TYPES``, ``Record``, ``srv_fields``, ``validate_zone``
     * routing policies: ``ROUTING_POLICIES``, ``Endpoint``, ``weighted_shares``, ``weighted_choice``,
       ``latency_choice``, ``geolocation_choice``, ``failover_choice``, ``multivalue_choice``
     * caching: ``TtlCache``, ``authoritative_query_rate``
@@ -51,6 +51,7 @@ __all__ = [
     "multivalue_choice",
     "simulate_split",
     "simulate_staleness",
+    "srv_fields",
     "stale_fraction",
     "time_until_seen",
     "validate_zone",
@@ -70,7 +71,7 @@ RECORD_TYPES: dict[str, str] = {
     "MX": "mail exchanger, with a preference (RFC 1035)",
     "TXT": "free text, e.g. domain-ownership proofs (RFC 1035)",
     "PTR": "reverse lookup, address to name (RFC 1035)",
-    "SRV": "service location: host and port (RFC 2782)",
+    "SRV": "service location: priority, weight, port and target host of each instance (RFC 2782)",
     "CAA": "certificate authorities allowed to issue for the name (RFC 8659)",
     "HTTPS": "service binding for HTTPS (RFC 9460)",
 }
@@ -90,15 +91,73 @@ def _ttl(value: object) -> int:
     return checks.integer("ttl", value, 0, MAX_TTL)
 
 
+SRV_FIELD_MAX = 65_535
+"""Priority, weight and port of an SRV record are 16-bit unsigned integers (RFC 2782)."""
+
+
+def _label_ok(label: str) -> bool:
+    return 0 < len(label) <= 63 and all(c.isalnum() or c in "-_" for c in label)
+
+
+def srv_fields(value: str) -> tuple[int, int, int, str]:
+    """Priority, weight, port and target of an SRV record's value ``"10 60 8081 a.shop.test"`` (lesson 04, section 1).
+
+    RFC 2782: a client tries the lowest **priority** first; among equal priorities it shares
+    traffic by **weight**; the instance listens on **port** of host **target**. A target of
+    ``"."`` means the service is decidedly not available at this name. The target comes back
+    lower-case, without the final dot.
+
+    Examples:
+        >>> srv_fields("10 60 8081 A.shop.test.")
+        (10, 60, 8081, 'a.shop.test')
+        >>> srv_fields("10 60 a.shop.test")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: an SRV value is 'priority weight port target', ...; got '10 60 a.shop.test'
+        >>> srv_fields("10 60 70000 a.shop.test")
+        Traceback (most recent call last):
+        ...
+        ValueError: port must be an int from 0 to 65535, got '70000'
+    """
+    parts = value.split() if isinstance(value, str) else []
+    if len(parts) != 4:
+        raise ValueError(
+            f"an SRV value is 'priority weight port target', such as '10 60 8081 a.shop.test'; got {value!r}"
+        )
+    numbers = []
+    for field, text in zip(("priority", "weight", "port"), parts[:3], strict=True):
+        if not text.isascii() or not text.isdigit() or int(text) > SRV_FIELD_MAX:
+            raise ValueError(f"{field} must be an int from 0 to {SRV_FIELD_MAX}, got {text!r}")
+        numbers.append(int(text))
+    target = parts[3].lower()
+    if target != ".":
+        target = target.removesuffix(".")
+        if not all(_label_ok(label) for label in target.split(".")):
+            raise ValueError(f"target must be a domain name or '.', got {parts[3]!r}")
+    return numbers[0], numbers[1], numbers[2], target
+
+
+def _srv_owner(name: str) -> None:
+    labels = name.split(".")
+    if len(labels) < 3 or not (labels[0].startswith("_") and labels[1].startswith("_")) or len(labels[1]) < 2:
+        raise ValueError(
+            f"an SRV record lives at _service._proto.domain (RFC 2782), got {name!r}; e.g. _orders._tcp.shop.test"
+        )
+
+
 @dataclass(frozen=True)
 class Record:
     """One resource record: a name, a type, a value and the TTL it may be cached for (lesson 04, section 1).
 
     Names are stored lower-case without the final dot (DNS names compare case-insensitively).
+    An SRV record must live at ``_service._proto.domain`` and its value is checked and stored
+    as ``"priority weight port target"`` (``srv_fields``; RFC 2782).
 
     Examples:
         >>> Record("WWW.shop.test.", "A", "192.0.2.10", ttl=60)
         Record(name='www.shop.test', type='A', value='192.0.2.10', ttl=60)
+        >>> Record("_orders._tcp.shop.test", "SRV", "10 60 8081 a.shop.test.", ttl=5).value
+        '10 60 8081 a.shop.test'
         >>> Record("shop.test", "SPF", "v=spf1 -all", 60)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
@@ -116,6 +175,10 @@ class Record:
             raise ValueError(f"type must be one of {sorted(RECORD_TYPES)}, got {self.type!r}")
         if not isinstance(self.value, str) or not self.value:
             raise ValueError(f"value must be a non-empty string, got {self.value!r}")
+        if self.type == "SRV":
+            _srv_owner(self.name)
+            priority, weight, port, target = srv_fields(self.value)
+            object.__setattr__(self, "value", f"{priority} {weight} {port} {target}")
         object.__setattr__(self, "ttl", _ttl(self.ttl))
 
 
@@ -125,7 +188,7 @@ def validate_zone(origin: str, records: Sequence[Record]) -> None:
     Checks the rule the system-design primer's example breaks: a CNAME must be the only
     record at its name (RFC 1034 §3.6.2, RFC 2181 §10.1). The apex (the zone's own name)
     always holds SOA and NS records, so a CNAME there is never allowed; every record must
-    also lie inside the zone.
+    also lie inside the zone, and an SRV record's target must not be a CNAME (RFC 2782).
 
     Examples:
         >>> validate_zone("shop.test", [Record("www.shop.test", "CNAME", "shop.cdn.test")])
@@ -151,6 +214,13 @@ def validate_zone(origin: str, records: Sequence[Record]) -> None:
         if "CNAME" in types and len(types) > 1:
             others = sorted(types - {"CNAME"})
             raise ValueError(f"{name} has a CNAME and {others} records: a CNAME must be alone at its name")
+    for record in records:
+        target = srv_fields(record.value)[3] if record.type == "SRV" else ""
+        if "CNAME" in types_at.get(target, set()):
+            raise ValueError(
+                f"SRV target {target} is a CNAME: RFC 2782 says an SRV target must not be an alias; "
+                "point the SRV record at the name that holds the A/AAAA records"
+            )
 
 
 # --- routing policies -----------------------------------------------------------------------

@@ -18,9 +18,10 @@ import dns.message
 import dns.opcode
 import dns.query
 import dns.rcode
+import dns.resolver
 import pytest
 
-from helpers.dns import Endpoint
+from helpers.dns import Endpoint, Record
 from helpers.dns.live import (
     CLIENT_SUBNETS,
     DKIM_KEY,
@@ -408,3 +409,123 @@ def test_rfc7871_7_3_1_a_resolver_honouring_scope_keeps_one_answer_per_subnet(se
     )
     assert honest.resolve(ROUTED_NAME, location="europe").addresses == ["192.0.2.20"]
     assert (honest.upstream_queries, careless.upstream_queries) == (2, 1)
+
+
+# --- SRV records (RFC 2782): the server as a service registry for lesson 12 ------------------------------------
+
+ORDERS = "_orders._tcp.shop.test"
+
+
+def instances(*fields: tuple[int, int, int, str], ttl: int = 7) -> list[Record]:
+    """SRV records for (priority, weight, port, host) and an A record 127.0.0.1 for each host."""
+    srv = [Record(ORDERS, "SRV", f"{p} {w} {port} {host}.shop.test", ttl=ttl) for p, w, port, host in fields]
+    return srv + [Record(f"{host}.shop.test", "A", "127.0.0.1", ttl=ttl) for *_, host in fields]
+
+
+@pytest.fixture
+def registry() -> Iterator[AuthoritativeServer]:
+    with AuthoritativeServer(records=instances((10, 60, 8081, "a"), (20, 0, 8082, "b"))) as running:
+        yield running
+
+
+def test_rfc2782_dig_reads_priority_weight_port_target_with_aa_and_the_ttl(registry: AuthoritativeServer) -> None:
+    output = dig(registry.port, "SRV", ORDERS)
+    assert "status: NOERROR" in output, output
+    assert "aa" in flags_of(output), f"an authoritative answer:\n{output}"
+    answers = sorted(tuple(line.split()) for line in output.splitlines() if line.startswith(ORDERS + "."))
+    assert answers == [
+        (ORDERS + ".", "7", "IN", "SRV", "10", "60", "8081", "a.shop.test."),
+        (ORDERS + ".", "7", "IN", "SRV", "20", "0", "8082", "b.shop.test."),
+    ], f"the record's TTL and its four fields:\n{output}"
+
+
+def test_rfc2782_the_targets_addresses_come_in_the_additional_section(registry: AuthoritativeServer) -> None:
+    output = dig(registry.port, "SRV", ORDERS)
+    additional = output.split(";; ADDITIONAL SECTION:")[1]
+    assert "a.shop.test.\t\t7\tIN\tA\t127.0.0.1" in additional, output
+    assert "b.shop.test.\t\t7\tIN\tA\t127.0.0.1" in additional, output
+    answer = query(registry.port, ORDERS, "SRV")
+    glue = [(r.name, r.value) for r in answer.additional]
+    assert glue == [("a.shop.test", "127.0.0.1"), ("b.shop.test", "127.0.0.1")]
+
+
+def test_dnspythons_resolver_reads_the_srv_rrset(registry: AuthoritativeServer) -> None:
+    resolver = dns.resolver.Resolver(configure=False)  # never the machine's resolvers: only ours
+    resolver.nameservers, resolver.port, resolver.lifetime = ["127.0.0.1"], registry.port, 2.0
+    answer = resolver.resolve(ORDERS, "SRV")
+    assert sorted((r.priority, r.weight, r.port, r.target.to_text()) for r in answer) == [
+        (10, 60, 8081, "a.shop.test."),
+        (20, 0, 8082, "b.shop.test."),
+    ]
+    assert answer.rrset is not None
+    assert answer.rrset.ttl == 7
+    assert {rrset.name.to_text() for rrset in answer.response.additional} == {"a.shop.test.", "b.shop.test."}
+
+
+def test_a_deregistered_instance_is_gone_from_the_next_answer_and_from_caches_after_the_ttl(
+    registry: AuthoritativeServer,
+) -> None:
+    now = [0.0]
+    resolver = CachingResolver(registry.port, clock=lambda: now[0])
+    assert len(resolver.resolve(ORDERS, "SRV").records) == 2
+    assert registry.remove(ORDERS, "SRV", "10 60 8081 a.shop.test.") == 1  # spelled as dig prints it
+    assert [r.value for r in query(registry.port, ORDERS, "SRV").records] == ["20 0 8082 b.shop.test"]
+    now[0] = 6.9
+    assert len(resolver.resolve(ORDERS, "SRV").records) == 2, "cached: the TTL (7 s) has not passed"
+    now[0] = 7.0
+    assert [r.value for r in resolver.resolve(ORDERS, "SRV").records] == ["20 0 8082 b.shop.test"]
+    assert resolver.upstream_queries == 2
+
+
+def test_a_registration_while_running_is_answered_at_once_and_its_ttl_becomes_the_rrsets(
+    registry: AuthoritativeServer,
+) -> None:
+    registry.add(*instances((10, 40, 8083, "c"), ttl=3))
+    registry.add(*instances((10, 40, 8083, "c"), ttl=3))  # the same record again replaces it: no duplicate
+    output = dig(registry.port, "SRV", ORDERS)
+    answers = sorted(tuple(line.split()[1::3]) for line in output.splitlines() if line.startswith(ORDERS + "."))
+    assert answers == [("3", "10", "a.shop.test."), ("3", "10", "c.shop.test."), ("3", "20", "b.shop.test.")], (
+        f"three instances, one TTL for the RRset (RFC 2181 §5.2):\n{output}"
+    )
+    assert [r.ttl for r in query(registry.port, "a.shop.test").records] == [7], "another RRset keeps its TTL"
+
+
+def test_the_last_instance_leaving_makes_nxdomain_with_the_soa_and_an_empty_non_terminal_is_nodata(
+    registry: AuthoritativeServer,
+) -> None:
+    assert query(registry.port, "_tcp.shop.test", "SRV").rcode == "NOERROR"  # RFC 8020: names exist below it
+    assert registry.remove(ORDERS, "SRV") == 2
+    gone = query(registry.port, ORDERS, "SRV")
+    assert (gone.rcode, gone.records, gone.negative_ttl) == ("NXDOMAIN", (), NEGATIVE_TTL)
+
+
+def test_rfc2181_9_glue_that_does_not_fit_is_dropped_without_setting_tc() -> None:
+    fields = [(10, 1, 9000 + i, f"instance-{i:02}") for i in range(10)]  # 10 answers fit in 512 bytes, not with glue
+    with AuthoritativeServer(records=instances(*fields)) as running:
+        output = dig(running.port, "+noedns", "+ignore", "SRV", ORDERS)  # a 512-byte client
+        full = dig(running.port, "SRV", ORDERS)  # EDNS: 1232 bytes, room for the addresses
+    assert "tc" not in flags_of(output), f"the answers fit, so TC stays clear:\n{output}"
+    assert "ANSWER: 10, AUTHORITY: 0, ADDITIONAL: 0" in output, f"all answers, no addresses:\n{output}"
+    assert "ANSWER: 10, AUTHORITY: 0, ADDITIONAL: 11" in full, f"10 addresses and the OPT record:\n{full}"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda s: s.add(Record("shop.test", "PTR", "x.shop.test")), "serves"),
+        (lambda s: s.add(Record(ROUTED_NAME, "A", "192.0.2.9")), "set_weight"),
+        (lambda s: s.add(Record("x.other.test", "A", "192.0.2.9")), "not inside the zone"),
+        (lambda s: s.add(Record("a.shop.test", "CNAME", "www.shop.test")), "a CNAME must be alone"),
+        (lambda s: s.add(Record("_orders._tcp.shop.test", "SRV", "1 1 80 shop-cdn.shop.test")), "must not be an alias"),
+        (lambda s: s.remove(ORDERS, "SRV", "10 60 9999 a.shop.test"), "no SRV record 10 60 9999 a.shop.test"),
+        (lambda s: s.remove("shop.test", "SOA"), "always keeps its SOA"),
+        (lambda s: s.remove("shop.test", "PTR"), "serves"),
+    ],
+)
+def test_bad_record_changes_raise_value_error_and_change_nothing(
+    registry: AuthoritativeServer, call: object, message: str
+) -> None:
+    before = list(registry.records)
+    with pytest.raises(ValueError, match=message):
+        call(registry)  # type: ignore[operator]
+    assert registry.records == before

@@ -5,6 +5,8 @@ Every simulation is seeded (``np.random.default_rng``); tolerances are a few sta
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -25,6 +27,7 @@ from helpers.dns import (
     multivalue_choice,
     simulate_split,
     simulate_staleness,
+    srv_fields,
     stale_fraction,
     time_until_seen,
     validate_zone,
@@ -76,6 +79,62 @@ def test_validate_zone_rejects_cname_at_apex_or_with_other_data(records: list[Re
 
 def test_validate_zone_accepts_a_cname_below_the_apex_and_addresses_at_it() -> None:
     validate_zone("Shop.Test.", [Record("shop.test", "A", "192.0.2.1"), Record("cdn.shop.test", "CNAME", "a.cdn.test")])
+
+
+# --- SRV records (RFC 2782) --------------------------------------------------------------------
+
+
+def test_srv_record_holds_priority_weight_port_target_in_canonical_form() -> None:
+    record = Record("_Orders._TCP.shop.test.", "SRV", " 10  60 8081 A.Shop.Test. ", ttl=5)
+    assert (record.name, record.value, record.ttl) == ("_orders._tcp.shop.test", "10 60 8081 a.shop.test", 5)
+    assert srv_fields(record.value) == (10, 60, 8081, "a.shop.test")
+    assert srv_fields("0 0 0 .") == (0, 0, 0, ".")  # RFC 2782: target "." means "decidedly not available here"
+    assert srv_fields("65535 65535 65535 b.test") == (65535, 65535, 65535, "b.test")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("10 60 8081", "priority weight port target"),
+        ("10 60 8081 a.test extra", "priority weight port target"),
+        ("ten 60 8081 a.test", "priority must be an int from 0 to 65535, got 'ten'"),
+        ("10 65536 8081 a.test", "weight must be an int from 0 to 65535, got '65536'"),
+        ("10 60 -1 a.test", "port must be an int from 0 to 65535, got '-1'"),
+        ("10 60 80.5 a.test", "port must be an int from 0 to 65535, got '80.5'"),
+        ("10 60 8081 a..test", "target must be a domain name or '.', got 'a..test'"),
+    ],
+)
+def test_srv_fields_reject_a_bad_value_and_name_it(value: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        srv_fields(value)
+    with pytest.raises(ValueError, match=r"priority|weight|port|target"):
+        Record("_orders._tcp.shop.test", "SRV", value)
+
+
+@pytest.mark.parametrize("name", ["orders.shop.test", "_orders.shop.test", "_tcp.shop.test", "x._orders._tcp.test"])
+def test_an_srv_record_lives_at_service_proto_domain(name: str) -> None:
+    with pytest.raises(ValueError, match=f"_service._proto.domain .RFC 2782., got {name!r}"):
+        Record(name, "SRV", "10 60 8081 a.shop.test")
+
+
+def test_validate_zone_rejects_an_srv_target_that_is_an_alias() -> None:
+    records = [Record("_orders._tcp.shop.test", "SRV", "10 1 8081 a.shop.test"),
+               Record("a.shop.test", "CNAME", "b.shop.test")]  # fmt: skip
+    with pytest.raises(ValueError, match=r"SRV target a\.shop\.test is a CNAME"):
+        validate_zone("shop.test", records)
+    validate_zone("shop.test", [records[0], Record("a.shop.test", "A", "127.0.0.1")])
+
+
+@given(
+    st.integers(0, 65535),
+    st.integers(0, 65535),
+    st.integers(0, 65535),
+    st.from_regex(r"[a-z]{1,8}\.test", fullmatch=True),
+)
+@PROPERTY_SETTINGS
+def test_srv_values_round_trip(priority: int, weight: int, port: int, target: str) -> None:
+    value = Record("_x._udp.test", "SRV", f"{priority} {weight} {port} {target}.").value
+    assert srv_fields(value) == (priority, weight, port, target)
 
 
 # --- routing policies --------------------------------------------------------------------------
