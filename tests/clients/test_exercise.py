@@ -207,8 +207,8 @@ ANSWERS = [
     Answer("A", "rng.random() scaled, exponent clamped", {"jitter": FROM_RANDOM}),
     # Part B: what to retry, and how long to wait
     Answer("B", "float() takes signs and fractions too",
-           {"retry": ("        if text.isascii() and text.isdigit():\n            return float(text)\n",
-                      "        try:\n            return float(text)\n        except ValueError:\n            pass\n")},
+           {"retry": ("        if given.isdigit() and given.isascii():\n            return float(given)\n",
+                      "        try:\n            return float(given)\n        except ValueError:\n            pass\n")},
            fails={"test_retry": "{'Retry-After': '-5'}"}),
     Answer("B", "header names compared as written",
            {"retry": ('if name.lower() == "retry-after"', 'if name == "Retry-After"')},
