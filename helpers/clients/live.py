@@ -1,12 +1,14 @@
-"""A live SRV registry, backends that fail in every way, and ``ServiceClient``, the lesson's client library (lesson 12).
+"""Backends that fail in every way, and ``ServiceClient``, the lesson's client library (lesson 12).
 
-Everything listens on 127.0.0.1, on a port the operating system picks, inside a ``with`` block:
+Everything listens on 127.0.0.1, on a port the operating system picks, inside a ``with`` block.
+The instances are found through DNS SRV records (RFC 2782) served by lesson 04's DNS server,
+``helpers.dns.live.AuthoritativeServer``: the lesson (or a test) starts it, publishes each
+instance with ``helpers.clients.instance_records`` and passes its port to the client. This module
+never imports that server; it asks it questions, with dnspython, like any other client.
 
-- ``SrvRegistry``: a DNS server (dnslib's wire format, a ``socketserver`` UDP server) that
-  answers SRV queries (RFC 2782) for ``_service._tcp.<zone>`` with the instances registered
-  now, each with its priority, weight, port and target, and the target's A record as glue.
-  Lesson 04's ``AuthoritativeServer`` has no SRV records, so service discovery has its own
-  small server here; read it with dnspython (``resolve_srv``) or ``dig -p PORT @127.0.0.1``.
+- ``resolve_srv``: one SRV question with dnspython to 127.0.0.1, the records and their TTL
+  (a negative answer's TTL from its SOA, RFC 2308); the same answer ``dig -p PORT @127.0.0.1``
+  prints.
 - ``Backend``: an HTTP instance of a service whose behaviour changes while it runs: ``ok``,
   ``hang`` (answers after ``hang_s``, or when stopped), ``fail`` (500), ``busy`` (503) and
   ``throttle`` (429), the last two with ``Retry-After``; it counts every request and keeps
@@ -17,7 +19,7 @@ Everything listens on 127.0.0.1, on a port the operating system picks, inside a 
   breaker per instance, and one structlog JSON line per call carrying a correlation id.
 
 Sections:
-    * 1, discovery: ``SrvRegistry``, ``resolve_srv``, ``Backend``, ``ServiceClient``, ``CallResult``
+    * 1, discovery: ``resolve_srv``, ``Backend``, ``ServiceClient``, ``CallResult``
     * 2, timeouts and 5, retries: ``Backend`` modes, ``ServiceClient.call``
     * 6, breakers: ``ServiceClient.breakers``
 """
@@ -38,15 +40,15 @@ from typing import Any, ClassVar
 
 import dns.message
 import dns.query
+import dns.rcode
 import dns.rdatatype
 import httpx
 import pybreaker
 import structlog
 import tenacity
-from dnslib import QTYPE, RCODE, RR, SRV, A, DNSRecord
 
 from helpers import checks
-from helpers.clients.model import RETRYABLE_STATUSES, SrvTarget, should_retry, srv_order
+from helpers.clients.model import RETRYABLE_STATUSES, ZONE, SrvTarget, should_retry, srv_name, srv_order
 from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler
 
 __all__ = [
@@ -57,131 +59,29 @@ __all__ = [
     "LogSink",
     "ServiceClient",
     "ServiceUnavailableError",
-    "SrvRegistry",
     "http_date",
     "resolve_srv",
 ]
-
-ZONE = "shop.test"
-"""The zone the registry answers for (``.test`` is reserved for testing, RFC 2606)."""
 
 MODES = ("ok", "hang", "fail", "busy", "throttle")
 """How a ``Backend`` answers: 200, late, 500, 503 + Retry-After, 429 + Retry-After."""
 
 
-# --- 1. the registry ------------------------------------------------------------------------
-
-
-class _UdpHandler(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        data, sock = self.request
-        reply = self.server.registry.answer(data)  # type: ignore[attr-defined]
-        if reply:
-            sock.sendto(reply, self.client_address)
-
-
-class _UdpServer(socketserver.ThreadingUDPServer):
-    daemon_threads = False
-    block_on_close = True
-
-    def __init__(self, address: tuple[str, int], registry: SrvRegistry) -> None:
-        self.registry = registry
-        super().__init__(address, _UdpHandler)
-
-
-class SrvRegistry(BackgroundServer):
-    """A DNS server on 127.0.0.1 that answers SRV queries with the instances registered now (section 1).
-
-    ``register("orders", port)`` publishes ``_orders._tcp.shop.test`` -> ``port`` with a
-    priority and weight; ``deregister`` takes it away. Answers carry ``ttl`` (seconds), so a
-    client may cache them that long; the registry counts the queries it answered.
-
-    Examples:
-        >>> with SrvRegistry(ttl=5) as registry:
-        ...     registry.register("orders", 8081, priority=10, weight=60)
-        ...     records, ttl = resolve_srv(registry.port, "orders")
-        >>> [(r.priority, r.weight, r.port) for r in records], ttl
-        ([(10, 60, 8081)], 5)
-    """
-
-    _label = "SRV registry"
-
-    def __init__(self, ttl: int = 30, zone: str = ZONE) -> None:
-        super().__init__()
-        self.ttl = checks.integer("ttl", ttl, 0, 86400)
-        self.zone = zone.rstrip(".").lower()
-        self._lock = threading.Lock()
-        self._services: dict[str, list[SrvTarget]] = {}
-        self.queries = 0
-
-    def _make_server(self) -> socketserver.TCPServer:
-        return _UdpServer((HOST, self._port), self)
-
-    def _thread_name(self) -> str:
-        return f"SRV registry on {HOST}:{self._port}/udp"
-
-    def name_of(self, service: str) -> str:
-        """The SRV owner name of ``service``: ``_orders._tcp.shop.test``."""
-        return f"_{service}._tcp.{self.zone}"
-
-    def register(self, service: str, port: int, *, priority: int = 10, weight: int = 10, target: str = "") -> None:
-        """Publish one instance of ``service`` (replacing one already on ``port``)."""
-        if not isinstance(service, str) or not service.isidentifier():
-            raise ValueError(f"service must be a simple name such as 'orders', got {service!r}")
-        host = target or f"{service}-{port}.{self.zone}"
-        record = SrvTarget(priority, weight, port, host)
-        with self._lock:
-            kept = [r for r in self._services.get(service, []) if r.port != port]
-            self._services[service] = [*kept, record]
-
-    def deregister(self, service: str, port: int) -> None:
-        """Take the instance of ``service`` on ``port`` out of the answers."""
-        with self._lock:
-            records = self._services.get(service, [])
-            if all(r.port != port for r in records):
-                raise ValueError(f"{service!r} has no instance on port {port!r}; it has {[r.port for r in records]}")
-            self._services[service] = [r for r in records if r.port != port]
-
-    def instances(self, service: str) -> list[SrvTarget]:
-        """The instances registered now."""
-        with self._lock:
-            return list(self._services.get(service, []))
-
-    def answer(self, data: bytes) -> bytes:
-        """The reply to one query: SRV answers with A glue, NXDOMAIN for names it does not hold."""
-        try:
-            request = DNSRecord.parse(data)
-        except Exception:
-            return b""
-        reply = request.reply()
-        name = str(request.q.qname).rstrip(".").lower()
-        with self._lock:
-            self.queries += 1
-            by_name = {self.name_of(s): list(rs) for s, rs in self._services.items()}
-            targets = {r.target: r for rs in self._services.values() for r in rs}
-        if name in by_name:
-            if request.q.qtype in (QTYPE.SRV, QTYPE.ANY):
-                for record in by_name[name]:
-                    srv = SRV(record.priority, record.weight, record.port, record.target + ".")
-                    reply.add_answer(RR(name + ".", QTYPE.SRV, ttl=self.ttl, rdata=srv))
-                    reply.add_ar(RR(record.target + ".", QTYPE.A, ttl=self.ttl, rdata=A(HOST)))
-        elif name in targets:
-            if request.q.qtype in (QTYPE.A, QTYPE.ANY):
-                reply.add_answer(RR(name + ".", QTYPE.A, ttl=self.ttl, rdata=A(HOST)))
-        else:
-            reply.header.rcode = RCODE.NXDOMAIN
-        packed: bytes = reply.pack()
-        return packed
+# --- 1. discovery ---------------------------------------------------------------------------
 
 
 def resolve_srv(port: int, service: str, zone: str = ZONE, *, timeout: float = 2.0) -> tuple[list[SrvTarget], int]:
-    """Ask the registry on 127.0.0.1:``port`` for ``service``'s SRV records, with dnspython (section 1).
+    """Ask the DNS server on 127.0.0.1:``port`` for ``service``'s SRV records, with dnspython (section 1).
 
-    Returns the records and their TTL; an unknown service has none (NXDOMAIN), TTL 0.
+    Returns the records and how long they may be cached: the RRset's TTL, or for a negative
+    answer (no such service, NXDOMAIN, or no SRV record there) the SOA's negative TTL,
+    min(SOA TTL, SOA minimum) (RFC 2308 §5). Raises LookupError if the server refuses.
     """
     checks.integer("port", port, 1, 65535)
-    query = dns.message.make_query(f"_{service}._tcp.{zone}", dns.rdatatype.SRV)
+    query = dns.message.make_query(srv_name(service, zone), dns.rdatatype.SRV)
     response = dns.query.udp(query, HOST, port=port, timeout=timeout)
+    if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        raise LookupError(f"{srv_name(service, zone)}: the server at {HOST}:{port} said {response.rcode().name}")
     records: list[SrvTarget] = []
     ttl = 0
     for rrset in response.answer:
@@ -190,6 +90,10 @@ def resolve_srv(port: int, service: str, zone: str = ZONE, *, timeout: float = 2
             records.extend(
                 SrvTarget(int(r.priority), int(r.weight), int(r.port), str(r.target).rstrip(".")) for r in rrset
             )
+    if not records:
+        soa = [(int(rrset.ttl), int(r.minimum)) for rrset in response.authority for r in rrset
+               if rrset.rdtype == dns.rdatatype.SOA]  # fmt: skip
+        ttl = min(soa[0]) if soa else 0
     return records, ttl
 
 
@@ -319,21 +223,21 @@ class _RetryableError(Exception):
 class ServiceClient:
     """The lesson's client library: discover, call with a timeout, retry what is safe, break, log (section 1).
 
-    ``call(path)`` resolves ``service`` through the SRV registry on ``registry_port`` (the
-    answer is cached for its TTL on ``clock``), orders the instances by priority and weight
+    ``call(path)`` resolves ``service``'s SRV records (``_service._tcp.zone``) through the DNS
+    server on 127.0.0.1:``dns_port`` (the answer is cached for its TTL on ``clock``; every
+    instance runs on 127.0.0.1, so that is where it calls), orders the instances by priority and weight
     (RFC 2782, on ``rng``), and tries them in that order: an instance that refuses, times
     out or answers a retryable status makes the client fail over to the next one. If every
     instance failed, tenacity retries the whole round (idempotent methods only) after a
     Full Jitter sleep. Each instance has a pybreaker breaker: once open, it is skipped
     without a call. One JSON line per call goes to ``log``.
 
+    The lesson's section 1 runs it against lesson 04's DNS server and live backends.
+
     Examples:
-        >>> with SrvRegistry() as registry, Backend("a") as a:
-        ...     registry.register("orders", a.port)
-        ...     client = ServiceClient("orders", registry.port)
-        ...     result = client.call("/orders/1")
-        >>> result.status, result.port == a.port, client.log.records[0]["event"]
-        (200, True, 'call')
+        >>> with ServiceClient("orders", dns_port=5353, timeout=0.5) as client:
+        ...     client.name, client.timeout
+        ('_orders._tcp.shop.test', 0.5)
     """
 
     retry_wait: ClassVar[tenacity.wait.wait_base] = tenacity.wait_random_exponential(multiplier=0.01, max=0.1)
@@ -341,7 +245,7 @@ class ServiceClient:
     def __init__(
         self,
         service: str,
-        registry_port: int,
+        dns_port: int,
         *,
         zone: str = ZONE,
         timeout: float | None = 1.0,
@@ -352,8 +256,9 @@ class ServiceClient:
         rng: random.Random | None = None,
         log: LogSink | None = None,
     ) -> None:
+        self.name = srv_name(service, zone)
         self.service = service
-        self.registry_port = checks.integer("registry_port", registry_port, 1, 65535)
+        self.dns_port = checks.integer("dns_port", dns_port, 1, 65535)
         self.zone = zone
         self.timeout = None if timeout is None else checks.positive("timeout", timeout)
         self.attempts = checks.count("attempts", attempts)
@@ -386,11 +291,11 @@ class ServiceClient:
         self.close()
 
     def instances(self) -> list[SrvTarget]:
-        """The instances of the service: from the cache while its TTL lasts, else from the registry."""
+        """The instances of the service: from the cache while its TTL lasts, else from the DNS server."""
         now = self.clock()
         if self._cache is not None and now < self._cache[0]:
             return list(self._cache[1])
-        records, ttl = resolve_srv(self.registry_port, self.service, self.zone)
+        records, ttl = resolve_srv(self.dns_port, self.service, self.zone)
         self.resolutions += 1
         self._cache = (now + ttl, records)
         return list(records)

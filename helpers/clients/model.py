@@ -4,7 +4,8 @@ The concept, with no server in it. Every random choice takes an injected ``rando
 seed) and every clock is injected, so each number the lesson asserts is reproducible.
 
 Sections:
-    * 1, discovery: ``SrvTarget``, ``srv_order`` (RFC 2782's priority and weighted selection)
+    * 1, discovery: ``ZONE``, ``srv_name``, ``instance_records`` (an instance's SRV and A records, for lesson
+      04's DNS server), ``SrvTarget``, ``srv_order`` (RFC 2782's priority and weighted selection)
     * 3, backoff: ``STRATEGIES``, ``capped_exponential``, ``full_jitter``, ``equal_jitter``,
       ``decorrelated_jitter``, ``backoff_delays``
     * 4, contention: ``Contention``, ``simulate_contention`` (Brooker 2015, seeded)
@@ -30,12 +31,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from helpers import checks
+from helpers.dns.model import Record
 
 __all__ = [
     "BREAKER_STATES",
     "IDEMPOTENT_METHODS",
     "RETRYABLE_STATUSES",
     "STRATEGIES",
+    "ZONE",
     "CircuitBreaker",
     "CircuitOpenError",
     "Contention",
@@ -48,12 +51,14 @@ __all__ = [
     "decorrelated_jitter",
     "equal_jitter",
     "full_jitter",
+    "instance_records",
     "layered_calls",
     "parse_retry_after",
     "retry_delay",
     "should_retry",
     "simulate_contention",
     "simulate_outage",
+    "srv_name",
     "srv_order",
     "wasted_calls",
 ]
@@ -75,6 +80,56 @@ BREAKER_STATES = ("closed", "open", "half-open")
 
 
 # --- 1. discovery ---------------------------------------------------------------------------
+
+ZONE = "shop.test"
+"""The zone the services live in: lesson 04's DNS server's (``.test`` is reserved for testing, RFC 2606)."""
+
+
+def srv_name(service: str, zone: str = ZONE) -> str:
+    """The name a service's SRV records live at: ``_service._tcp.zone`` (RFC 2782; section 1).
+
+    Examples:
+        >>> srv_name("orders")
+        '_orders._tcp.shop.test'
+        >>> srv_name("_orders")
+        Traceback (most recent call last):
+        ...
+        ValueError: service must be a name of letters, digits and '-' such as 'orders', got '_orders'
+    """
+    ok = isinstance(service, str) and 0 < len(service) <= 15 and service[0].isalpha()  # RFC 6335 §5.1
+    if not ok or not all(c.isascii() and (c.isalnum() or c == "-") for c in service):
+        raise ValueError(f"service must be a name of letters, digits and '-' such as 'orders', got {service!r}")
+    return f"_{service.lower()}._tcp.{zone.rstrip('.').lower()}"
+
+
+def instance_records(
+    service: str,
+    port: int,
+    host: str,
+    *,
+    priority: int = 10,
+    weight: int = 10,
+    ttl: int = 30,
+    address: str = "127.0.0.1",
+    zone: str = ZONE,
+) -> tuple[Record, Record]:
+    """The two DNS records that publish one instance: its SRV record and its host's A record (section 1).
+
+    Add both to lesson 04's ``AuthoritativeServer`` to register the instance; remove the SRV
+    record to deregister it. ``host`` is one label (``"a"``), made ``a.shop.test``.
+
+    Examples:
+        >>> srv, a = instance_records("orders", 8081, "a", priority=10, weight=60, ttl=5)
+        >>> srv
+        Record(name='_orders._tcp.shop.test', type='SRV', value='10 60 8081 a.shop.test', ttl=5)
+        >>> a
+        Record(name='a.shop.test', type='A', value='127.0.0.1', ttl=5)
+    """
+    if not isinstance(host, str) or not host or "." in host:
+        raise ValueError(f"host must be one label such as 'a', got {host!r}")
+    target = SrvTarget(priority, weight, port, f"{host}.{zone}")
+    value = f"{target.priority} {target.weight} {target.port} {target.target}"
+    return Record(srv_name(service, zone), "SRV", value, ttl), Record(target.target, "A", address, ttl)
 
 
 @dataclass(frozen=True)

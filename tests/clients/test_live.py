@@ -1,7 +1,9 @@
-"""The live pieces of lesson 12: the SRV registry (read with dig), backends (read with curl), ServiceClient.
+"""The live pieces of lesson 12: discovery through lesson 04's DNS server, backends (read with curl), ServiceClient.
 
-Every server runs on 127.0.0.1, port 0, inside a ``with`` block, and must leave no thread behind.
-Timings are asserted only with wide margins; counts and states are exact.
+The instances are published as SRV records in unit 04's ``AuthoritativeServer`` (composed here,
+as in the lesson: ``helpers.clients`` never imports it). Every server runs on 127.0.0.1, port 0,
+inside a ``with`` block, and must leave no thread behind. Timings are asserted only with wide
+margins; counts and states are exact.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from helpers.clients.live import (
     Backend,
     ServiceClient,
     ServiceUnavailableError,
-    SrvRegistry,
     http_date,
     resolve_srv,
 )
-from helpers.clients.model import should_retry
+from helpers.clients.model import instance_records, should_retry, srv_name
+from helpers.dns.live import NEGATIVE_TTL, AuthoritativeServer
 
 from real_clients import run
 
@@ -48,37 +50,41 @@ class FakeClock:
         return self.now
 
 
-# --- the registry, read by dig (RFC 2782) ---------------------------------------------------------
+def publish(dns: AuthoritativeServer, backend: Backend, host: str, priority: int = 10, weight: int = 10,
+            ttl: int = 30) -> str:  # fmt: skip
+    """Register ``backend`` as an instance of "orders" in ``dns``; the SRV value, to deregister it with."""
+    srv, address = instance_records("orders", backend.port, host, priority=priority, weight=weight, ttl=ttl)
+    dns.add(srv, address)
+    return srv.value
 
 
-def test_dig_reads_priority_weight_port_target_and_glue() -> None:
-    with SrvRegistry(ttl=7) as registry:
-        registry.register("orders", 8081, priority=10, weight=60)
-        registry.register("orders", 8082, priority=20, weight=0)
-        done = run(
-            "dig", ["@127.0.0.1", "-p", str(registry.port), "+time=2", "+tries=1", "_orders._tcp.shop.test", "SRV"]
-        )
-    assert done.returncode == 0, done.stderr
-    answers = [line.split() for line in done.stdout.splitlines() if "\tSRV\t" in line or " SRV " in line]
-    answers = [a for a in answers if not a[0].startswith(";")]
-    assert sorted((a[1], a[4], a[5], a[6], a[7]) for a in answers) == [
-        ("7", "10", "60", "8081", "orders-8081.shop.test."),
-        ("7", "20", "0", "8082", "orders-8082.shop.test."),
+def deregister(dns: AuthoritativeServer, value: str) -> None:
+    assert dns.remove(srv_name("orders"), "SRV", value) == 1
+
+
+# --- discovery through lesson 04's DNS server (RFC 2782) ---------------------------------------------
+
+
+def test_resolve_srv_reads_priority_weight_port_target_and_the_ttl() -> None:
+    with AuthoritativeServer() as dns:
+        dns.add(*instance_records("orders", 8081, "a", priority=10, weight=60, ttl=7))
+        dns.add(*instance_records("orders", 8082, "b", priority=20, weight=0, ttl=7))
+        records, ttl = resolve_srv(dns.port, "orders")
+        done = run("dig", ["@127.0.0.1", "-p", str(dns.port), "+time=2", "+tries=1", "+short", "SRV",
+                           srv_name("orders")])  # fmt: skip
+    assert sorted((r.priority, r.weight, r.port, r.target) for r in records) == [
+        (10, 60, 8081, "a.shop.test"),
+        (20, 0, 8082, "b.shop.test"),
     ]
-    assert "orders-8081.shop.test.\t7\tIN\tA\t127.0.0.1" in done.stdout.replace(" ", "\t").replace("\t\t", "\t")
+    assert ttl == 7
+    assert sorted(done.stdout.split("\n")) == ["", "10 60 8081 a.shop.test.", "20 0 8082 b.shop.test."]
 
 
-def test_unknown_service_is_nxdomain_and_deregistered_instance_disappears() -> None:
-    with SrvRegistry() as registry:
-        registry.register("orders", 8081)
-        registry.register("orders", 8082)
-        registry.deregister("orders", 8081)
-        records, _ = resolve_srv(registry.port, "orders")
-        done = run("dig", ["@127.0.0.1", "-p", str(registry.port), "+time=2", "+tries=1", "_pay._tcp.shop.test", "SRV"])
-    assert [r.port for r in records] == [8082]
-    assert "status: NXDOMAIN" in done.stdout
-    with pytest.raises(ValueError, match="8081"):
-        registry.deregister("orders", 8081)
+def test_an_unknown_service_has_no_records_cached_for_the_negative_ttl() -> None:
+    with AuthoritativeServer() as dns:
+        assert resolve_srv(dns.port, "payments") == ([], NEGATIVE_TTL)  # NXDOMAIN, SOA minimum (RFC 2308)
+        with pytest.raises(LookupError, match="REFUSED"):
+            resolve_srv(dns.port, "orders", zone="example.com")  # not the server's zone
 
 
 # --- backends, read by curl ------------------------------------------------------------------------
@@ -122,11 +128,11 @@ def test_script_then_mode_and_request_ids() -> None:
 
 
 def test_client_fails_over_from_a_stopped_instance_in_priority_order() -> None:
-    with SrvRegistry() as registry, Backend("primary") as primary, Backend("spare") as spare:
-        registry.register("orders", primary.port, priority=10)
-        registry.register("orders", spare.port, priority=20)
+    with AuthoritativeServer() as dns, Backend("primary") as primary, Backend("spare") as spare:
+        publish(dns, primary, "primary", priority=10)
+        publish(dns, spare, "spare", priority=20)
         primary_port = primary.port
-        with ServiceClient("orders", registry.port) as client:
+        with ServiceClient("orders", dns.port) as client:
             first = client.call("/orders/1")
             primary.stop()
             second = client.call("/orders/2")
@@ -136,37 +142,68 @@ def test_client_fails_over_from_a_stopped_instance_in_priority_order() -> None:
     assert spare.calls == 1
 
 
+def test_client_never_calls_a_lower_priority_while_a_higher_one_answers() -> None:
+    with AuthoritativeServer() as dns, Backend("a") as a, Backend("spare") as spare:
+        publish(dns, a, "a", priority=10, weight=1)
+        publish(dns, spare, "spare", priority=20, weight=255)
+        with ServiceClient("orders", dns.port, rng=random.Random(2)) as client:
+            ports = {client.call("/").port for _ in range(50)}
+    assert ports == {a.port}
+    assert spare.calls == 0
+
+
 def test_client_follows_weights_within_a_priority() -> None:
-    with SrvRegistry() as registry, Backend("a") as a, Backend("b") as b:
-        registry.register("orders", a.port, weight=1)
-        registry.register("orders", b.port, weight=3)
-        with ServiceClient("orders", registry.port, rng=random.Random(5)) as client:
+    with AuthoritativeServer() as dns, Backend("a") as a, Backend("b") as b:
+        publish(dns, a, "a", weight=1)
+        publish(dns, b, "b", weight=3)
+        with ServiceClient("orders", dns.port, rng=random.Random(5)) as client:
             ports = Counter(client.call("/").port for _ in range(200))
     assert 0.65 < ports[b.port] / 200 < 0.85
 
 
 def test_client_caches_for_the_ttl_then_sees_a_deregistration() -> None:
     clock = FakeClock()
-    with SrvRegistry(ttl=30) as registry, Backend("a") as a, Backend("b") as b:
-        registry.register("orders", a.port)
-        registry.register("orders", b.port)
-        with ServiceClient("orders", registry.port, clock=clock) as client:
+    with AuthoritativeServer() as dns, Backend("a") as a, Backend("b") as b:
+        leaving = publish(dns, a, "a", ttl=30)
+        publish(dns, b, "b", ttl=30)
+        with ServiceClient("orders", dns.port, clock=clock) as client:
             client.call("/")
-            registry.deregister("orders", a.port)
+            deregister(dns, leaving)
             clock.now = 29.9
             still = {r.port for r in client.instances()}
+            calls = Counter(client.call("/").port for _ in range(20))
             clock.now = 30
             after = {r.port for r in client.instances()}
+            later = Counter(client.call("/").port for _ in range(20))
     assert still == {a.port, b.port}
+    assert calls[a.port] > 0, "until the TTL runs out, the deregistered instance still gets calls"
     assert after == {b.port}
+    assert later == Counter({b.port: 20})
     assert client.resolutions == 2
-    assert registry.queries == 2
+    assert dns.queries == 2
+
+
+def test_client_re_resolves_only_when_the_ttl_runs_out_and_sees_a_new_instance() -> None:
+    clock = FakeClock()
+    with AuthoritativeServer() as dns, Backend("a") as a, Backend("b") as b:
+        publish(dns, a, "a", ttl=5)
+        with ServiceClient("orders", dns.port, clock=clock) as client:
+            for now in (0.0, 1.0, 4.99):
+                clock.now = now
+                client.call("/")
+            publish(dns, b, "b", ttl=5)
+            clock.now = 4.999
+            before = {r.port for r in client.instances()}
+            clock.now = 5.0
+            after = {r.port for r in client.instances()}
+    assert (before, after) == ({a.port}, {a.port, b.port})
+    assert client.resolutions == dns.queries == 2
 
 
 def test_one_json_log_line_per_call_with_the_correlation_id_the_server_saw() -> None:
-    with SrvRegistry() as registry, Backend("a") as a:
-        registry.register("orders", a.port)
-        with ServiceClient("orders", registry.port) as client:
+    with AuthoritativeServer() as dns, Backend("a") as a:
+        publish(dns, a, "a")
+        with ServiceClient("orders", dns.port) as client:
             results = [client.call(f"/orders/{i}") for i in range(3)]
     records = [json.loads(line) for line in client.log.lines]
     assert len(records) == 3
@@ -175,11 +212,18 @@ def test_one_json_log_line_per_call_with_the_correlation_id_the_server_saw() -> 
     assert len(set(a.request_ids)) == 3
 
 
+def test_a_service_with_no_instance_fails_after_its_retries() -> None:
+    with AuthoritativeServer() as dns, ServiceClient("orders", dns.port, attempts=2) as client:
+        with pytest.raises(ServiceUnavailableError, match="no instance of 'orders'"):
+            client.call("/")
+        assert client.resolutions == 1, "the negative answer is cached for its TTL too"
+
+
 def test_client_timeout_turns_a_hang_into_a_failover() -> None:
-    with SrvRegistry() as registry, Backend("slow", mode="hang", hang_s=3) as slow, Backend("fast") as fast:
-        registry.register("orders", slow.port, priority=10)
-        registry.register("orders", fast.port, priority=20)
-        with ServiceClient("orders", registry.port, timeout=0.1) as client:
+    with AuthoritativeServer() as dns, Backend("slow", mode="hang", hang_s=3) as slow, Backend("fast") as fast:
+        publish(dns, slow, "slow", priority=10)
+        publish(dns, fast, "fast", priority=20)
+        with ServiceClient("orders", dns.port, timeout=0.1) as client:
             started = time.perf_counter()
             result = client.call("/")
             took = time.perf_counter() - started
@@ -188,10 +232,10 @@ def test_client_timeout_turns_a_hang_into_a_failover() -> None:
 
 
 def test_retries_503_until_it_clears_but_never_retries_a_post() -> None:
-    with SrvRegistry() as registry, Backend("a") as a:
-        registry.register("orders", a.port)
+    with AuthoritativeServer() as dns, Backend("a") as a:
+        publish(dns, a, "a")
         a.script = ["busy", "busy"]
-        with ServiceClient("orders", registry.port, attempts=3, fail_max=10) as client:
+        with ServiceClient("orders", dns.port, attempts=3, fail_max=10) as client:
             result = client.call("/")
             assert a.calls == 3
             a.script = ["busy"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -24,12 +25,14 @@ from helpers.clients.model import (
     decorrelated_jitter,
     equal_jitter,
     full_jitter,
+    instance_records,
     layered_calls,
     parse_retry_after,
     retry_delay,
     should_retry,
     simulate_contention,
     simulate_outage,
+    srv_name,
     srv_order,
     wasted_calls,
 )
@@ -38,6 +41,30 @@ NOW = datetime(2026, 12, 4, 12, 0, 0, tzinfo=UTC)
 
 
 # --- SRV ----------------------------------------------------------------------------------
+
+
+def test_an_instance_is_an_srv_record_and_its_hosts_a_record_for_lesson_04s_server() -> None:
+    srv, host = instance_records("Orders", 8081, "a", priority=20, weight=0, ttl=5, zone="shop.test.")
+    assert (srv.name, srv.type, srv.value, srv.ttl) == ("_orders._tcp.shop.test", "SRV", "20 0 8081 a.shop.test", 5)
+    assert (host.name, host.type, host.value, host.ttl) == ("a.shop.test", "A", "127.0.0.1", 5)
+    assert srv_name("pay-v2", "eu.shop.test") == "_pay-v2._tcp.eu.shop.test"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: srv_name("_orders"), "service must be a name of letters, digits and '-'"),
+        (lambda: srv_name("a-service-name-too-long"), "got 'a-service-name-too-long'"),
+        (lambda: srv_name(""), "got ''"),
+        (lambda: instance_records("orders", 70000, "a"), "port must be an int from 0 to 65535, got 70000"),
+        (lambda: instance_records("orders", 8081, "a", weight=-1), "weight must be an int from 0 to 65535, got -1"),
+        (lambda: instance_records("orders", 8081, "a.shop.test"), "host must be one label such as 'a'"),
+        (lambda: instance_records("orders", 8081, "a", ttl=-5), "ttl must be an int from 0"),
+    ],
+)
+def test_discovery_records_reject_bad_input_naming_it(call: object, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call()  # type: ignore[operator]
 
 
 def test_srv_order_puts_lower_priority_first_always() -> None:
