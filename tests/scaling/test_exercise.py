@@ -8,7 +8,12 @@ a person grades it, so it has no answers here.
 
 from __future__ import annotations
 
-from answer_variants import Answer, corpus_tests
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from answer_variants import Answer, Graded, corpus_tests
 
 ASSIGNMENT, NOTEBOOK = "13-scaling", "read-replicas.ipynb"
 
@@ -16,6 +21,8 @@ SPLIT_LINE = "on_primary, on_each_replica = Fraction(write_rps), misses / replic
 """The reference's line of Part A that spreads the misses over the replicas."""
 FACTOR_LINE = "return tier, Fraction(per_node_rps) / busiest"
 PIN_LINE = "return jump_hash(stable_hash(session_id), replicas)"
+ASK_AGAIN = "caught_up = self.replica.execute(check, (self.last_write[session],)).fetchone()[0]"
+"""The reference's check of Part B, for an answer that waits in a loop instead of reading the primary."""
 
 LOADS_BY_TIER = '''def capacity(read_rps, write_rps, replicas, hit_rate, per_node_rps):
     """Utilisation per tier in a dict; the busiest one wins, the primary on a tie."""
@@ -211,6 +218,15 @@ ANSWERS = [
            fails={"test_router": "expected 5 and 0"}),
     Answer("B", "one LSN for all sessions", {"router": ONE_LSN_FOR_ALL},
            fails={"test_router": "keep each session's last write LSN separately"}),
+    Answer("B", "waits until the replica has caught up",
+           {"router": ("            if not caught_up:\n                node = self.primary\n",
+                       "            while not caught_up:\n                time.sleep(0.01)\n"
+                       f"                {ASK_AGAIN}\n")},
+           fails={"test_router": "instead of waiting for the replica"}),
+    Answer("B", "waits for the replica without asking it again (hangs)",
+           {"router": ("            if not caught_up:\n                node = self.primary\n",
+                       "            while not caught_up:\n                time.sleep(0.01)\n")},
+           fails={"test_router": "Part B: your code was still running after 5 s"}),
     Answer("B", "a session that wrote once reads the primary for ever",
            {"router": ("            if not caught_up:", "            if True:")},
            fails={"test_router": "reads the replica again"}),
@@ -248,3 +264,33 @@ ANSWERS = [
     test_grading_fails_each_wrong_answer_with_its_reason_and_passes_each_right_one,
     test_every_part_has_three_wrong_answers_and_a_right_one_written_differently,
 ) = corpus_tests(ASSIGNMENT, NOTEBOOK, ANSWERS, parts="ABCD")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def _orphaned_run_folders() -> list[str]:
+    """Lesson 13's run folders (PostgreSQL and Valkey data) whose owning process has ended."""
+    found = []
+    for folder in Path(tempfile.gettempdir()).glob("sdh-scaling-*"):
+        try:
+            owner = int((folder / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue  # being created or removed right now
+        if not _alive(owner):
+            found.append(folder.name)
+    return found
+
+
+def test_graded_answers_leave_no_server_or_data_folder_behind(graded: dict[str, Graded]) -> None:
+    """After grading every answer (one hangs, some crash), no kernel left PostgreSQL or Valkey data behind."""
+    assert graded, "the corpus was graded"
+    deadline = time.monotonic() + 10  # a watchdog sweeps a dead kernel's folder within a few seconds
+    while _orphaned_run_folders() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _orphaned_run_folders() == []
