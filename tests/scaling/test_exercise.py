@@ -277,7 +277,8 @@ def _alive(pid: int) -> bool:
 def _orphaned_run_folders() -> list[str]:
     """Lesson 13's run folders (PostgreSQL and Valkey data) whose owning process has ended."""
     found = []
-    for folder in Path(tempfile.gettempdir()).glob("sdh-scaling-*"):
+    roots = {Path(tempfile.gettempdir()), Path("/dev/shm")}  # lesson 13 puts them in /dev/shm when it has room
+    for folder in [folder for root in roots if root.is_dir() for folder in root.glob("sdh-scaling-*")]:
         try:
             owner = int((folder / "owner.pid").read_text())
         except (OSError, ValueError):
