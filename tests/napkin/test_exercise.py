@@ -280,7 +280,7 @@ ANSWERS = [
                             "return (until - now).total_seconds()")},
            fails={"test_retry_after": "an HTTP-date in the past gave -60.0"}),
     Answer("E", "delay-seconds only",
-           {"retry_after": ("        until = parsedate_to_datetime(given)", "        until = float(given)")},
+           {"retry_after": ("until = email.utils.parsedate_to_datetime(given)", "until = float(given)")},
            fails={"test_retry_after": "expected 30.0"}),
     Answer("E", "a regex and strptime", {"retry_after": REGEX_RETRY_AFTER}),
 ]
