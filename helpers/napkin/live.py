@@ -349,9 +349,9 @@ class _EchoHandler(socketserver.BaseRequestHandler):
         try:
             self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             while chunk := self.request.recv(65_536):
-                self.request.sendall(chunk)
-                with echo.lock:
+                with echo.lock:  # counted before the echo goes out, so a client that has its echo sees the count
                     echo.chunks += 1
+                self.request.sendall(chunk)
         except OSError:
             pass  # the client reset the connection, or the server is stopping
         finally:
