@@ -22,6 +22,7 @@ results is asserted to better than an order of magnitude.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import socketserver
@@ -341,11 +342,21 @@ class _EchoHandler(socketserver.BaseRequestHandler):
     server: _EchoTCPServer
 
     def handle(self) -> None:
-        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        while chunk := self.request.recv(65_536):
-            self.request.sendall(chunk)
-            with self.server.echo.lock:
-                self.server.echo.chunks += 1
+        echo = self.server.echo
+        with echo.lock:
+            echo.connections += 1
+            echo._open.add(self.request)
+        try:
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            while chunk := self.request.recv(65_536):
+                with echo.lock:  # counted before the echo goes out, so a client that has its echo sees the count
+                    echo.chunks += 1
+                self.request.sendall(chunk)
+        except OSError:
+            pass  # the client reset the connection, or the server is stopping
+        finally:
+            with echo.lock:
+                echo._open.discard(self.request)
 
 
 class _EchoTCPServer(socketserver.ThreadingTCPServer):
@@ -356,12 +367,17 @@ class _EchoTCPServer(socketserver.ThreadingTCPServer):
 
 
 class EchoServer(BackgroundServer):
-    """A TCP echo server on 127.0.0.1: sends back every byte it gets, and counts the chunks (section 6).
+    """A TCP echo server on 127.0.0.1: sends back every byte it gets, and counts what it saw (section 6).
+
+    ``chunks`` counts the reads it echoed (one per round trip when the client waits for each
+    echo before sending again), ``connections`` the connections it accepted and
+    ``open_connections`` those a client has not closed yet. Stopping it closes connections a
+    client left open, so a ``with`` block always ends.
 
     Examples:
         >>> with EchoServer() as echo:
-        ...     loopback_rtt(echo.port, 50).count, echo.chunks >= 50
-        (50, True)
+        ...     loopback_rtt(echo.port, 50).count, echo.chunks >= 50, echo.connections
+        (50, True, 1)
     """
 
     _label = "echo server"
@@ -370,6 +386,21 @@ class EchoServer(BackgroundServer):
         super().__init__()
         self.lock = threading.Lock()
         self.chunks = 0
+        self.connections = 0
+        self._open: set[socket.socket] = set()
+
+    @property
+    def open_connections(self) -> int:
+        """Connections accepted and not yet closed by their client."""
+        with self.lock:
+            return len(self._open)
+
+    def _before_stop(self) -> None:
+        with self.lock:
+            still_open = list(self._open)
+        for connection in still_open:
+            with contextlib.suppress(OSError):  # closed meanwhile
+                connection.shutdown(socket.SHUT_RDWR)
 
     def _make_server(self) -> _EchoTCPServer:
         server = _EchoTCPServer((HOST, self._port), _EchoHandler)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -100,6 +103,54 @@ def test_the_echo_server_answers_a_client_nobody_here_wrote() -> None:
     assert trips.count == 100
     assert 0 < trips.median <= trips.p99 < 1.0
     assert echo.chunks >= 102
+    assert not {thread.name for thread in threading.enumerate()} - threads, "the echo server left no thread"
+
+
+def _eventually(check: Callable[[], bool], within_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_the_echo_server_counts_connections_and_sees_each_one_closed() -> None:
+    with EchoServer() as echo:
+        for _ in range(2):
+            with socket.create_connection(("127.0.0.1", echo.port), timeout=5) as client:
+                client.sendall(b"ping")
+                assert client.recv(4) == b"ping"
+                assert _eventually(lambda: echo.open_connections == 1)
+            assert _eventually(lambda: echo.open_connections == 0), "a closed connection is no longer open"
+        assert echo.connections == 2
+        assert echo.chunks == 2
+
+
+def test_the_echo_server_has_counted_every_echo_a_client_has_received() -> None:
+    """A grader reads ``chunks`` while the server runs: the count must not lag the echoes."""
+    with EchoServer() as echo, socket.create_connection(("127.0.0.1", echo.port), timeout=5) as client:
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for trip in range(1, 301):
+            client.sendall(b"x")
+            assert client.recv(1) == b"x"
+            assert echo.chunks >= trip
+
+
+def test_stopping_the_echo_server_closes_a_connection_a_client_left_open() -> None:
+    threads = {thread.name for thread in threading.enumerate()}
+    client = None
+    try:
+        started = time.monotonic()
+        with EchoServer() as echo:
+            client = socket.create_connection(("127.0.0.1", echo.port), timeout=5)
+            client.sendall(b"x")
+            assert client.recv(1) == b"x"
+        assert time.monotonic() - started < 5, "the with block ends although the client never closed"
+        assert client.recv(1) == b"", "the server closed its side"
+    finally:
+        if client is not None:
+            client.close()
     assert not {thread.name for thread in threading.enumerate()} - threads, "the echo server left no thread"
 
 
