@@ -219,7 +219,8 @@ def corpus_tests(
     def test_grading_fails_each_wrong_answer_with_its_reason_and_passes_each_right_one(
         graded: dict[str, Graded], answer: Answer
     ) -> None:
-        assert problems(answer, graded[answer.name]) == []
+        found = problems(answer, graded[answer.name])
+        assert not found, "\n".join(found)  # this module is not assertion-rewritten: say what went wrong
 
     def test_every_part_has_three_wrong_answers_and_a_right_one_written_differently() -> None:
         assert coverage_problems(answers, list(parts)) == []
