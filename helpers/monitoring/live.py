@@ -21,6 +21,7 @@ Each starts and stops in a ``with`` block and leaves no thread, port or file beh
 
 from __future__ import annotations
 
+import collections
 import json
 import math
 import random
@@ -543,7 +544,8 @@ class LogCollector(BackgroundServer):
 
     Input: JSON lines over TCP on 127.0.0.1. Filter: drop lines that are not JSON objects,
     drop ``min_level`` and below (``debug`` by default), keep only :data:`LOG_FIELDS`.
-    Output: a :class:`LogIndex`. ``received``/``dropped`` count lines.
+    Output: a :class:`LogIndex`. ``received``/``dropped`` count lines; ``dropped_lines`` keeps
+    the last :attr:`KEEP_DROPPED` lines the filter dropped, so a count can be explained.
 
     Examples:
         >>> with LogCollector() as collector:
@@ -555,6 +557,7 @@ class LogCollector(BackgroundServer):
 
     _label = "log collector"
     LEVELS = ("debug", "info", "warning", "error", "critical")
+    KEEP_DROPPED = 20
 
     def __init__(self, index: LogIndex | None = None, *, drop_levels: Sequence[str] = ("debug",)) -> None:
         super().__init__()
@@ -562,6 +565,7 @@ class LogCollector(BackgroundServer):
         self.drop_levels = {checks.choice("drop_levels", level, self.LEVELS) for level in drop_levels}
         self._lock = threading.Lock()
         self.received = self.dropped = self.connections = 0
+        self._dropped_lines: collections.deque[str] = collections.deque(maxlen=self.KEEP_DROPPED)
 
     def _filter(self, raw: bytes) -> dict[str, Any] | None:
         with self._lock:
@@ -573,8 +577,15 @@ class LogCollector(BackgroundServer):
         if not isinstance(record, dict) or record.get("level") in self.drop_levels:
             with self._lock:
                 self.dropped += 1
+                self._dropped_lines.append(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
             return None
         return {k: v for k, v in record.items() if k in LOG_FIELDS}
+
+    @property
+    def dropped_lines(self) -> list[str]:
+        """The last :attr:`KEEP_DROPPED` lines the filter dropped, oldest first (without the newline)."""
+        with self._lock:
+            return list(self._dropped_lines)
 
     def _make_server(self) -> _CollectorServer:
         server = _CollectorServer((HOST, self._port), _CollectorHandler)

@@ -225,6 +225,20 @@ def _seeded_log(lines: int, seed: int) -> list[dict[str, object]]:
     return records
 
 
+def test_the_collector_keeps_the_last_lines_it_dropped_so_a_count_can_be_explained() -> None:
+    noise = ['{"level": "debug", "event": "noise"}', "not json", "[1, 2]"]
+    with LogCollector() as collector:
+        ship_logs(collector.port, ['{"level": "info", "event": "kept"}', *noise])
+        collector.wait_for_connections(1)
+    assert collector.dropped_lines == noise
+    assert LogCollector.KEEP_DROPPED == 20
+    with LogCollector() as collector:
+        ship_logs(collector.port, [f'{{"level": "debug", "n": {n}}}' for n in range(50)])
+        collector.wait_for_connections(1)
+    assert collector.dropped == 50
+    assert collector.dropped_lines == [f'{{"level": "debug", "n": {n}}}' for n in range(30, 50)]
+
+
 def test_the_collector_pipeline_indexes_and_searches_exactly() -> None:
     records = _seeded_log(6000, seed=10)
     with LogCollector() as collector:
