@@ -26,13 +26,14 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
 from nbgrader.validator import Validator
 from traitlets.config import Config
 
-from helpers.grading.results import failure_message
+from helpers.grading.results import ANSI_ESCAPE, failure_message
 
 from paths import ROOT
 from shipped import release
@@ -74,6 +75,8 @@ class Graded:
     messages: dict[str, str]
     validation: dict[str, object] | None = None
     """nbgrader's Validator result for answers that must get full marks ({} is a pass)."""
+    tracebacks: dict[str, str] = field(default_factory=dict)
+    """A failing test cell's traceback, last lines, without terminal colours: where it stopped."""
 
 
 def notebook_for(assignment: str, notebook: str, answer: Answer) -> nbformat.NotebookNode:
@@ -163,8 +166,18 @@ def _grade_chunk(assignment: str, notebook: str, answers: Sequence[Answer], fold
                 max_scores={grade.name: float(grade.max_score) for grade in tests},
                 messages={grade.name: failure_message(outputs.get(grade.name, []), timeout_s=20) for grade in tests},
                 validation=validation,
+                tracebacks={grade.name: _traceback(outputs.get(grade.name, [])) for grade in tests},
             )
     return graded
+
+
+def _traceback(outputs: list[Any], lines: int = 40) -> str:
+    """The last ``lines`` lines of a cell's error traceback, without terminal colours ("" if none)."""
+    for output in outputs:
+        if output.get("output_type") == "error":
+            text = "\n".join(ANSI_ESCAPE.sub("", str(line)) for line in output.get("traceback", []))
+            return "\n".join(text.splitlines()[-lines:])
+    return ""
 
 
 def problems(answer: Answer, graded: Graded) -> list[str]:
@@ -183,6 +196,8 @@ def problems(answer: Answer, graded: Graded) -> list[str]:
                 found.append(f"{test} failed with {message!r}, which does not say {answer.fails[test]!r}")
         elif score < top:
             found.append(f"{test} failed ({score:g}/{top:g}) but must pass: {message}")
+            if graded.tracebacks.get(test):  # where a right answer stopped (a hang shows its line)
+                found.append(graded.tracebacks[test])
     if answer.correct and graded.validation != {}:
         found.append(f"Validate does not pass a correct answer: {graded.validation}")
     return found
