@@ -17,6 +17,8 @@ lifecycle, written once here:
 - ``StartStop``: ``start()``/``stop()`` as a ``with`` block, for servers and groups of them.
 - ``loopback_target``: the port and request target of an http://127.0.0.1:PORT/ address, the
   one check every client makes before it connects.
+- ``refused_port``: a port where connections are refused and that no new server can get
+  while the ``with`` block runs: an instance that has died, for as long as a test calls it.
 - ``die_with_parent``: for a server that is a separate program (Prometheus), the
   ``preexec_fn`` that makes the kernel kill it when the Python process that started it dies
   (SIGKILL, or the signal you pass, e.g. SIGINT for PostgreSQL).
@@ -35,11 +37,14 @@ import socket
 import socketserver
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
+
+from helpers import checks
 
 __all__ = [
     "HOST",
@@ -50,6 +55,7 @@ __all__ = [
     "die_with_parent",
     "loopback_target",
     "problem",
+    "refused_port",
 ]
 
 HOST = "127.0.0.1"
@@ -89,6 +95,35 @@ def die_with_parent(signal_number: int = signal.SIGKILL) -> None:
         return
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, int(signal_number), 0, 0, 0)
+
+
+@contextmanager
+def refused_port(port: int = 0) -> Iterator[int]:
+    """Holds ``port`` on 127.0.0.1 (0: any free one) with a socket that is bound but never listens.
+
+    While the block runs, a connection to the port is refused, as when the process behind it
+    has died, and no server started meanwhile (by this process or another) is given the port.
+    A server that has merely stopped leaves its port free: a client still calling it (a stale
+    DNS answer, a retry) may reach whichever program the system hands that port to next, and
+    wait on it. Pass a stopped server's ``port`` to keep calls to it refused. The socket has
+    ``SO_REUSEADDR`` so it can take a port the stopped server's last connections still hold
+    in TIME_WAIT. Yields the port.
+
+    Examples:
+        >>> with refused_port() as port:
+        ...     socket.create_connection((HOST, port), timeout=1)
+        Traceback (most recent call last):
+        ...
+        ConnectionRefusedError: [Errno 111] Connection refused
+    """
+    wanted = checks.integer("port", port, 0, 65_535)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            held.bind((HOST, wanted))
+        except OSError as error:
+            raise OSError(error.errno, f"cannot hold port {wanted} on {HOST}: {error.strerror}") from None
+        yield int(held.getsockname()[1])
 
 
 def loopback_target(url: object) -> tuple[int, str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from helpers.serving import BackgroundServer, JoiningHTTPServer
+from helpers.serving import BackgroundServer, JoiningHTTPServer, refused_port
 
 HOST = "127.0.0.1"
 
@@ -256,3 +256,51 @@ def test_die_with_parent_sends_sigkill_or_the_signal_given(tmp_path: Path, how: 
     assert _gone(pid), f"the child {pid} outlived its parent"
     # SIGKILL cannot be caught, so the child writes nothing; SIGINT runs its handler first.
     assert (marker.read_text() if marker.exists() else "") == mark
+
+
+def _bind_any(count: int) -> set[int]:
+    """The ports ``count`` new listeners get from bind(("127.0.0.1", 0)), as any server here gets its port."""
+    sockets = []
+    try:
+        for _ in range(count):
+            listener = socket.socket()
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((HOST, 0))
+            listener.listen()
+            sockets.append(listener)
+        return {s.getsockname()[1] for s in sockets}
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def test_a_refused_port_refuses_connections_and_no_new_server_gets_it_while_held() -> None:
+    with refused_port() as port:
+        assert _refused(port)
+        assert port not in _bind_any(3000)
+    with socket.socket() as again:  # released at the end of the block
+        again.bind((HOST, port))
+
+
+def test_a_stopped_server_s_port_can_be_held_so_calls_to_it_stay_refused() -> None:
+    with Probe() as probe:
+        assert [_get(probe.port) for _ in range(3)] == [200] * 3  # the server closes first: TIME_WAIT
+    with refused_port(probe.port) as held:
+        assert held == probe.port
+        assert _refused(held)
+        assert held not in _bind_any(3000)
+
+
+@pytest.mark.parametrize("port", [-1, 65_536, 1.5, "80", True])
+def test_refused_port_names_a_bad_port(port: object) -> None:
+    with pytest.raises(ValueError, match="port"), refused_port(port):  # type: ignore[arg-type]
+        pass
+
+
+def test_refused_port_says_when_the_port_is_taken() -> None:
+    with socket.socket() as listener:
+        listener.bind((HOST, 0))
+        listener.listen()
+        taken = listener.getsockname()[1]
+        with pytest.raises(OSError, match=f"port {taken}"), refused_port(taken):
+            pass
