@@ -105,9 +105,10 @@ def refused_port(port: int = 0) -> Iterator[int]:
     has died, and no server started meanwhile (by this process or another) is given the port.
     A server that has merely stopped leaves its port free: a client still calling it (a stale
     DNS answer, a retry) may reach whichever program the system hands that port to next, and
-    wait on it. Pass a stopped server's ``port`` to keep calls to it refused. The socket has
-    ``SO_REUSEADDR`` so it can take a port the stopped server's last connections still hold
-    in TIME_WAIT. Yields the port.
+    wait on it. Pass a stopped server's ``port`` to keep calls to it refused. A port its last
+    connections still hold in TIME_WAIT is bound with ``SO_REUSEADDR``: then a server that
+    names the port explicitly (with the same option) could still take it, but none is
+    given it by ``bind(port 0)``. Yields the port.
 
     Examples:
         >>> with refused_port() as port:
@@ -117,13 +118,21 @@ def refused_port(port: int = 0) -> Iterator[int]:
         ConnectionRefusedError: [Errno 111] Connection refused
     """
     wanted = checks.integer("port", port, 0, 65_535)
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
-        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
         try:
-            held.bind((HOST, wanted))
-        except OSError as error:
-            raise OSError(error.errno, f"cannot hold port {wanted} on {HOST}: {error.strerror}") from None
+            held.bind((HOST, wanted))  # without SO_REUSEADDR: no other socket can bind the port at all
+        except OSError:
+            held.close()  # the port's last connections are in TIME_WAIT: bind over them
+            held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                held.bind((HOST, wanted))
+            except OSError as error:
+                raise OSError(error.errno, f"cannot hold port {wanted} on {HOST}: {error.strerror}") from None
         yield int(held.getsockname()[1])
+    finally:
+        held.close()
 
 
 def loopback_target(url: object) -> tuple[int, str]:
