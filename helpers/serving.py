@@ -8,10 +8,11 @@ lifecycle, written once here:
   ``socketserver`` server (``_make_server``) and what to call its thread; the base starts
   it in a daemon thread and stops it cleanly: ``shutdown()``, ``server_close()`` (which
   closes the socket), then the thread is joined.
-- ``JoiningHTTPServer``: a ``ThreadingHTTPServer`` whose request threads are joined by
-  ``server_close()``, so no request outlives its server, with a listen backlog of 128
-  (``socketserver``'s default of 5 turns a burst of 20 clients into 1 s SYN retries) and no
-  traceback when a client hangs up mid-request.
+- ``JoiningHTTPServer`` and ``JoiningTCPServer``: threading servers whose request threads are
+  joined by ``server_close()``, so no request outlives its server, with a listen backlog of
+  128 (``socketserver``'s default of 5 turns a burst of 20 clients into 1 s SYN retries) and
+  no traceback when a client hangs up mid-request. ``server_close()`` first ends every read
+  still waiting, so a connection that never sends a whole request cannot hold up a stop.
 - ``QuietHandler``: the HTTP handler every live server builds on: no log line per request,
   the request body read once, JSON and RFC 9457 problem responses written in one place.
 - ``StartStop``: ``start()``/``stop()`` as a ``with`` block, for servers and groups of them.
@@ -29,6 +30,7 @@ the end of its ``with`` block) must never keep a kernel from exiting.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import json
@@ -50,6 +52,7 @@ __all__ = [
     "HOST",
     "BackgroundServer",
     "JoiningHTTPServer",
+    "JoiningTCPServer",
     "QuietHandler",
     "StartStop",
     "die_with_parent",
@@ -159,16 +162,74 @@ def loopback_target(url: object) -> tuple[int, str]:
     return parts.port, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-class JoiningHTTPServer(ThreadingHTTPServer):
-    """A threading HTTP server whose request threads ``server_close()`` joins: nothing outlives it.
+class JoiningTCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    """A threading TCP server whose request threads ``server_close()`` joins: nothing outlives it.
 
-    Each request runs in its own thread (not a daemon), and ``server_close()`` waits for
-    requests in flight to finish. Its connections send at once (``TCP_NODELAY``).
+    Each connection runs in its own thread (not a daemon), and the listen backlog is 128.
+    ``server_close()`` first ends every read still waiting, then joins the threads.
+
+    A connection that never sends a whole request (a client that is not ours, on a port the
+    system handed out again, sending a greeting with no end of line and waiting for an answer)
+    would keep its thread reading forever, and ``server_close()`` joining it. So
+    ``server_close()`` shuts down the reading side of every open connection first: a read
+    waiting on it returns end-of-file at once, while a request already being answered can still
+    write its response. Errors from connections cut that way are expected and not reported.
     """
 
     daemon_threads = False
     block_on_close = True
+    allow_reuse_address = True
     request_queue_size = 128  # listen backlog: a burst of connections must not overflow it
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._connections: set[Any] = set()
+        self._connections_lock = threading.Lock()
+        self._closing = False
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Runs in the serving thread, so every connection is recorded before shutdown() returns.
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._connections_lock:
+                self._connections.discard(request)
+
+    def server_close(self) -> None:
+        self._closing = True
+        with self._connections_lock:
+            open_connections = list(self._connections)
+        for connection in open_connections:
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(connection, socket.SHUT_RD)  # the plain socket's, even under TLS
+        super().server_close()  # closes the listening socket, then joins the request threads
+
+    @property
+    def closing(self) -> bool:
+        """Whether ``server_close()`` has begun: a read that ends now may have been cut short by it."""
+        return self._closing
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A caller that timed out or hung up closed its connection before the answer: the
+        # expected end of a timeout, not an error worth a traceback in the notebook. Nor is a
+        # connection cut by server_close().
+        if self._closing or isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+class JoiningHTTPServer(JoiningTCPServer, ThreadingHTTPServer):
+    """A threading HTTP server whose request threads ``server_close()`` joins: nothing outlives it.
+
+    Each request runs in its own thread (not a daemon), and ``server_close()`` waits for
+    requests in flight to finish; a connection still waiting to send its request is cut. Its
+    connections send at once (``TCP_NODELAY``).
+    """
 
     def get_request(self) -> tuple[socket.socket, Any]:
         # The handler writes the headers and the body separately: with Nagle's algorithm on, the
@@ -177,13 +238,6 @@ class JoiningHTTPServer(ThreadingHTTPServer):
         connection, address = super().get_request()
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return connection, address
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A caller that timed out or hung up closed its connection before the answer: the
-        # expected end of a timeout, not an error worth a traceback in the notebook.
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
 
 
 def problem(status: int, title: str, detail: str) -> dict[str, Any]:

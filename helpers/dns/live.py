@@ -76,7 +76,7 @@ from helpers.dns.model import (
     validate_zone,
     weighted_choice,
 )
-from helpers.serving import HOST, BackgroundServer
+from helpers.serving import HOST, BackgroundServer, JoiningTCPServer
 
 __all__ = [
     "CLIENT_SUBNETS",
@@ -288,13 +288,8 @@ class _TcpHandler(socketserver.BaseRequestHandler):
             server.connections.discard(connection)  # type: ignore[attr-defined]
 
 
-class _TcpServer(socketserver.ThreadingTCPServer):
+class _TcpServer(JoiningTCPServer):
     """DNS over TCP: one thread per connection, all joined by ``server_close()``."""
-
-    daemon_threads = False
-    block_on_close = True
-    allow_reuse_address = True
-    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], dns: AuthoritativeServer) -> None:
         self.dns = dns

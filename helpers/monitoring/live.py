@@ -53,7 +53,15 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from helpers import checks
 from helpers.monitoring.model import DEFAULT_BUCKETS, parse_graphite_line
-from helpers.serving import HOST, BackgroundServer, JoiningHTTPServer, QuietHandler, StartStop, die_with_parent
+from helpers.serving import (
+    HOST,
+    BackgroundServer,
+    JoiningHTTPServer,
+    JoiningTCPServer,
+    QuietHandler,
+    StartStop,
+    die_with_parent,
+)
 
 __all__ = [
     "LOG_FIELDS",
@@ -231,12 +239,8 @@ class _CarbonHandler(socketserver.StreamRequestHandler):
                 self.server.carbon._points.append(point)
 
 
-class _CarbonServer(socketserver.ThreadingTCPServer):
+class _CarbonServer(JoiningTCPServer):
     carbon: ToyCarbon
-    allow_reuse_address = True
-    daemon_threads = False
-    block_on_close = True
-    request_queue_size = 128
 
 
 class ToyCarbon(BackgroundServer):
@@ -523,6 +527,8 @@ class _CollectorHandler(socketserver.StreamRequestHandler):
         collector = self.server.collector
         batch: list[dict[str, Any]] = []
         for raw in self.rfile:  # input: JSON lines over TCP
+            if not raw.endswith(b"\n") and self.server.closing:
+                break  # a line cut short by stop(), not one the client ended: not counted
             record = collector._filter(raw)
             if record is not None:
                 batch.append(record)
@@ -531,12 +537,8 @@ class _CollectorHandler(socketserver.StreamRequestHandler):
             collector.connections += 1
 
 
-class _CollectorServer(socketserver.ThreadingTCPServer):
+class _CollectorServer(JoiningTCPServer):
     collector: LogCollector
-    allow_reuse_address = True
-    daemon_threads = False
-    block_on_close = True
-    request_queue_size = 128
 
 
 class LogCollector(BackgroundServer):

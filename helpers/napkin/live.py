@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from helpers import checks
-from helpers.serving import HOST, BackgroundServer
+from helpers.serving import HOST, BackgroundServer, JoiningTCPServer
 
 __all__ = [
     "EchoServer",
@@ -359,10 +359,7 @@ class _EchoHandler(socketserver.BaseRequestHandler):
                 echo._open.discard(self.request)
 
 
-class _EchoTCPServer(socketserver.ThreadingTCPServer):
-    daemon_threads = False
-    block_on_close = True
-    allow_reuse_address = True
+class _EchoTCPServer(JoiningTCPServer):
     echo: EchoServer
 
 

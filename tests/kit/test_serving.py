@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import os
 import socket
+import socketserver
 import subprocess
 import sys
 import threading
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from helpers.serving import BackgroundServer, JoiningHTTPServer, refused_port
+from helpers.serving import BackgroundServer, JoiningHTTPServer, JoiningTCPServer, StartStop, refused_port
 
 HOST = "127.0.0.1"
 
@@ -70,6 +71,36 @@ class Probe(BackgroundServer):
 
     def _before_stop(self) -> None:
         self.before_stop_calls += 1
+
+
+class _LineHandler(socketserver.StreamRequestHandler):
+    server: _LineServer
+
+    def handle(self) -> None:
+        for line in self.rfile:  # until the client closes
+            self.server.owner.received.append(line)
+
+
+class _LineServer(JoiningTCPServer):
+    owner: Lines
+
+
+class Lines(BackgroundServer):
+    """A test TCP server that keeps every line it reads, as lesson 10's log collector does."""
+
+    _label = "lines"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: list[bytes] = []
+
+    def _make_server(self) -> _LineServer:
+        server = _LineServer((HOST, self._port), _LineHandler)
+        server.owner = self
+        return server
+
+    def _thread_name(self) -> str:
+        return f"lines-{self._port}"
 
 
 def _probe_threads() -> list[threading.Thread]:
@@ -195,6 +226,42 @@ def test_stop_waits_for_requests_in_flight() -> None:
     assert probe.last.finished.is_set()
     client.join(5)
     assert statuses == [200]
+
+
+def _stops_within(server: StartStop, seconds: float) -> bool:
+    """Whether ``server.stop()`` returns within ``seconds`` (it goes on in a thread if not)."""
+    stopper = threading.Thread(target=server.stop, name="stopper")
+    stopper.start()
+    stopper.join(seconds)
+    return not stopper.is_alive()
+
+
+# A client that is not ours, on a port the system handed out again: it connects, maybe sends a
+# few bytes with no end of line (a ZeroMQ greeting), and waits for an answer that never comes.
+STRAYS = {"silent": b"", "binary greeting": b"\xff\x00\x00\x00\x00\x00\x00\x00\x01\x7f"}
+
+
+@pytest.mark.parametrize("sent", list(STRAYS.values()), ids=list(STRAYS))
+def test_a_stray_connection_that_never_sends_a_request_does_not_hold_up_stop(sent: bytes) -> None:
+    probe = Probe().start()
+    with socket.create_connection((HOST, probe.port), timeout=5) as stray:
+        stray.sendall(sent)
+        time.sleep(0.1)  # its request thread is now waiting for a request line
+        assert _stops_within(probe, 2.0), "stop() waited on a connection that never sent a request"
+    assert not _probe_threads()
+
+
+@pytest.mark.parametrize("sent", list(STRAYS.values()), ids=list(STRAYS))
+def test_a_line_server_stops_too_with_a_stray_connection_open(sent: bytes) -> None:
+    with Lines() as lines:
+        with socket.create_connection((HOST, lines.port), timeout=5) as shipper:
+            shipper.sendall(b"one\ntwo\n")
+        with socket.create_connection((HOST, lines.port), timeout=5) as stray:
+            stray.sendall(sent)
+            time.sleep(0.1)
+            assert _stops_within(lines, 2.0), "stop() waited on a connection that never ended its line"
+    assert lines.received[:2] == [b"one\n", b"two\n"]
+    assert not [t for t in threading.enumerate() if t.name.startswith("lines-")]
 
 
 def test_a_server_that_cannot_be_built_leaves_nothing_running() -> None:

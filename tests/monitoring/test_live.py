@@ -362,3 +362,22 @@ def test_prometheus_server_refuses_bad_input() -> None:
         PrometheusServer([9], binary="no-such-prometheus")
     with pytest.raises(ValueError, match="start it first"):
         _ = PrometheusServer([9], binary="true").url
+
+
+def test_a_line_cut_short_by_stop_is_not_counted_but_a_client_s_last_line_is() -> None:
+    with LogCollector() as collector:
+        ship_logs(collector.port, ['{"level": "info", "event": "kept"}'])
+        with socket.create_connection(("127.0.0.1", collector.port), timeout=5) as stray:
+            stray.sendall(b"\xff\x00\x00\x00\x00\x00\x00\x00\x01\x7f")  # a greeting with no end of line
+            collector.wait_for_connections(1)
+            time.sleep(0.1)
+            stopper = threading.Thread(target=collector.stop)
+            stopper.start()
+            stopper.join(5)
+            assert not stopper.is_alive(), "stop() waited on a connection that never ended its line"
+    assert (collector.received, collector.dropped, len(collector.index)) == (1, 0, 1)
+    with LogCollector() as collector, socket.create_connection(("127.0.0.1", collector.port), timeout=5) as client:
+        client.sendall(b'{"level": "debug"}')  # the client ends without a newline, then closes
+        client.close()
+        collector.wait_for_connections(1)
+    assert collector.dropped_lines == ['{"level": "debug"}']
