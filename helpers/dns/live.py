@@ -21,7 +21,6 @@ Sections:
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import ipaddress
 import socket
@@ -269,7 +268,6 @@ class _TcpHandler(socketserver.BaseRequestHandler):
         connection: socket.socket = self.request
         connection.settimeout(TCP_IDLE_S)
         server = self.server
-        server.connections.add(connection)  # type: ignore[attr-defined]
         try:
             while True:
                 prefix = _read_exactly(connection, 2)
@@ -284,8 +282,6 @@ class _TcpHandler(socketserver.BaseRequestHandler):
                 connection.sendall(struct.pack("!H", len(reply)) + reply)
         except OSError:
             return
-        finally:
-            server.connections.discard(connection)  # type: ignore[attr-defined]
 
 
 class _TcpServer(JoiningTCPServer):
@@ -293,14 +289,7 @@ class _TcpServer(JoiningTCPServer):
 
     def __init__(self, address: tuple[str, int], dns: AuthoritativeServer) -> None:
         self.dns = dns
-        self.connections: set[socket.socket] = set()
         super().__init__(address, _TcpHandler)
-
-    def close_connections(self) -> None:
-        """Wake every connection waiting for its next query, so its thread ends now."""
-        for connection in list(self.connections):
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], OSError):
@@ -698,8 +687,7 @@ class AuthoritativeServer(BackgroundServer):
         tcp, thread = self._tcp, self._tcp_thread
         if tcp is not None and thread is not None:
             tcp.shutdown()
-            tcp.close_connections()
-            tcp.server_close()
+            tcp.server_close()  # wakes every connection waiting for its next query, then joins
             thread.join()
             self._tcp = self._tcp_thread = None
         super().stop()
