@@ -300,6 +300,18 @@ def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
 
 
+def assert_all_gone(started: dict[str, list]) -> None:
+    """Within 10 s of their owner's death: no process of ``started`` alive, no port listening, no folder."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (
+        any(alive(pid) for pid in started["pids"]) or any(Path(f).exists() for f in started["folders"])
+    ):
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in started["pids"])
+    assert not any(listening(port) for port in started["ports"])
+    assert not any(Path(folder).exists() for folder in started["folders"])
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux only")
 def test_killing_the_parent_leaves_no_server_port_or_folder() -> None:
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(ROOT)], stdout=subprocess.PIPE, text=True)
@@ -309,14 +321,7 @@ def test_killing_the_parent_leaves_no_server_port_or_folder() -> None:
     assert all(listening(port) for port in started["ports"])
     child.send_signal(signal.SIGKILL)  # as a crashed or restarted kernel
     child.wait()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and (
-        any(alive(pid) for pid in started["pids"]) or any(Path(f).exists() for f in started["folders"])
-    ):
-        time.sleep(0.05)
-    assert not any(alive(pid) for pid in started["pids"])
-    assert not any(listening(port) for port in started["ports"])
-    assert not any(Path(folder).exists() for folder in started["folders"])
+    assert_all_gone(started)
 
 
 def test_the_sweep_removes_folders_of_dead_owners_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -365,14 +370,7 @@ def test_killing_a_jupyter_kernel_that_ran_the_servers_leaves_nothing_behind() -
         assert all(alive(pid) for pid in started["pids"])
         assert all(listening(port) for port in started["ports"])
         os.kill(kernel_pid, signal.SIGKILL)  # a crashed kernel: no atexit, no with block ends
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and (
-            any(alive(pid) for pid in started["pids"]) or any(Path(f).exists() for f in started["folders"])
-        ):
-            time.sleep(0.05)
-        assert not any(alive(pid) for pid in started["pids"])
-        assert not any(listening(port) for port in started["ports"])
-        assert not any(Path(folder).exists() for folder in started["folders"])
+        assert_all_gone(started)
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
