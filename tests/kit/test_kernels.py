@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import stat
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -174,4 +175,6 @@ def test_jupyter_servers_kernels_use_it() -> None:
         await mapping.shutdown_kernel(kernel_id, now=True)
         return kernel.transport, made, folder is not None and folder.exists()
 
-    assert asyncio.run(run()) == ("ipc", True, False)
+    # A thread of its own: an earlier test's event loop may still run in this one (Playwright's, nbclient's).
+    with ThreadPoolExecutor(1) as thread:
+        assert thread.submit(asyncio.run, run()).result(timeout=120) == ("ipc", True, False)
